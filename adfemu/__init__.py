@@ -1,0 +1,1 @@
+"""adfemu: run Azure Data Factory pipelines that retrain Azure ML Studio (classic) models, offline."""

@@ -1,0 +1,50 @@
+"""Thin HTTP layer: parse the request, call the backend, render. No business rules here."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Response, current_app, request
+
+from .. import errors
+
+JSON_TYPE = "application/json; charset=utf-8"
+
+
+def emulator():
+    """The Emulator (state, jobs, storage, journal) that this app serves."""
+    return current_app.extensions["adfemu"]
+
+
+def json_response(payload: Any, status: int = 200, headers: dict | None = None) -> Response:
+    return Response(json.dumps(payload), status=status, mimetype=None, content_type=JSON_TYPE, headers=headers)
+
+
+def render_aml_error(error: errors.AmlError) -> Response:
+    return json_response(error.envelope(), error.status)
+
+
+def bearer_token() -> str | None:
+    """The credential of ``Authorization: Bearer X``; the scheme matches in any case."""
+    scheme, _, token = request.headers.get("Authorization", "").strip().partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def json_body(*, empty_ok: bool = False) -> Any:
+    """The parsed JSON body; a missing or malformed one is ``RequestBodyInvalid``."""
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        if empty_ok:
+            return None
+        raise errors.RequestBodyInvalid()
+    try:
+        return json.loads(raw.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise errors.RequestBodyInvalid() from None
+
+
+def check_api_version() -> None:
+    """BES/RRS speak 2.0; a missing api-version is taken as 2.0 (inferred: one C# client omits it)."""
+    version = request.args.get("api-version")
+    if version is not None and version != "2.0":
+        raise errors.BadVersionCall(version)

@@ -1,0 +1,117 @@
+"""``create_app``: one Flask app serving every emulated API under its real path.
+
+Routing keys on the path only, so any cloud URL maps to the emulator by replacing scheme and
+host. Errors are rendered once, here, into the AML classic envelope.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from importlib.metadata import PackageNotFoundError, version
+
+from flask import Flask, g, request
+from werkzeug.exceptions import HTTPException
+
+from . import errors
+from .apis import classic_mgmt, control, render_aml_error, runtime
+from .backend import Backend
+from .config import Config
+from .journal import Journal
+from .jobs import JobRunner
+from .secrets import redact
+from .storage import BlobStore, StorageUnavailable
+
+log = logging.getLogger("adfemu.emulator")
+
+
+class Emulator:
+    """Everything one emulator instance owns: state, jobs, storage access, journal."""
+
+    def __init__(self, config: Config, store: BlobStore, workers: int = 4):
+        self.config = config
+        self.store = store
+        for name, key in config.storage_accounts.items():
+            store.remember_key(name, key)
+        from .azurite import DEV_ACCOUNT, DEV_KEY
+        store.remember_key(DEV_ACCOUNT, DEV_KEY)
+        self.backend = Backend(config)
+        self.jobs = JobRunner(store, workers)
+        self.journal = Journal(self.backend.secrets)
+        try:
+            self.version = version("adfemu")
+        except PackageNotFoundError:
+            self.version = "0+unknown"
+
+    def reset(self) -> None:
+        """Services back to the config, jobs cancelled and forgotten, journal emptied. Blobs stay."""
+        self.jobs.clear()
+        self.backend.reset()
+        self.journal.clear()
+
+    def state(self) -> dict:
+        with self.backend.lock:
+            workspaces = []
+            for ws in self.backend.workspaces.values():
+                services = []
+                for svc in ws.services.values():
+                    endpoints = [{"name": ep.name, "id": ep.id, "version": ep.version, "primaryKey": ep.primary_key,
+                                  "resources": [{"name": r.name, "sha256": r.digest, "location": r.location}
+                                                for r in ep.resources.values()]}
+                                 for ep in svc.endpoints.values()]
+                    services.append({"id": svc.id, "name": svc.name, "kind": svc.kind, "endpoints": endpoints})
+                workspaces.append({"id": ws.id, "name": ws.name, "webServices": services})
+        jobs = [{"id": j.id, "endpointId": j.endpoint.id, "status": j.status} for ep_jobs in
+                [self.jobs.list(ep) for svc in self.backend.services() for ep in svc.endpoints.values()] for j in ep_jobs]
+        return {"workspaces": workspaces, "jobs": jobs}
+
+    def close(self) -> None:
+        self.jobs.shutdown()
+
+
+def create_app(emulator: Emulator) -> Flask:
+    app = Flask("adfemu.emulator")
+    app.extensions["adfemu"] = emulator
+    app.json.sort_keys = False
+    for blueprint in (runtime.bp, classic_mgmt.bp, control.bp):
+        app.register_blueprint(blueprint)
+    _register_error_handlers(app)
+    _register_journal(app, emulator)
+    return app
+
+
+def _register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(errors.AmlError, render_aml_error)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        if exc.code == 404:
+            return render_aml_error(errors.RouteNotFound(request.path))
+        if exc.code == 405:
+            return render_aml_error(errors.MethodNotAllowed())
+        return render_aml_error(errors.RequestBodyInvalid())
+
+    @app.errorhandler(StorageUnavailable)
+    def storage_down(exc: StorageUnavailable):
+        return render_aml_error(errors.ServiceUnavailable(str(exc).split("\n")[0]))
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        log.error("unexpected error on %s %s: %s", request.method, request.path, type(exc).__name__, exc_info=exc)
+        return render_aml_error(errors.InternalError("The emulator hit an unexpected error; see its log."))
+
+
+def _register_journal(app: Flask, emulator: Emulator) -> None:
+    @app.before_request
+    def started():
+        g.adfemu_started = time.perf_counter()
+
+    @app.after_request
+    def record(response):
+        if request.path.startswith("/_emulator/"):
+            return response
+        elapsed = (time.perf_counter() - g.get("adfemu_started", time.perf_counter())) * 1000
+        entry = emulator.journal.record(request.method, request.path, request.query_string.decode("latin-1"),
+                                        dict(request.headers), request.get_data(cache=True),
+                                        response.status_code, elapsed)
+        log.info("%s %s -> %s (%.1f ms)", entry["method"], entry["path"], entry["status"], elapsed)
+        return response

@@ -1,0 +1,186 @@
+"""All emulator state behind one lock: the service model built from the config, and its changes.
+
+Routes call these methods and render what they return; every lookup failure or rule
+violation raises the AML error the real service would answer with.
+"""
+from __future__ import annotations
+
+import threading
+from typing import Iterator
+
+from . import errors
+from .config import Config, new_id, new_key
+from .experiments import resolve
+from .models import Endpoint, Resource, WebService, Workspace
+
+FREE_TIER_ENDPOINTS = 3
+
+
+class Backend:
+    def __init__(self, config: Config):
+        self.config = config
+        self.lock = threading.RLock()
+        self.workspaces: dict[str, Workspace] = {}
+        self.reset()
+
+    # --- lifecycle ------------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Back to the services exactly as the config describes them."""
+        with self.lock:
+            self.workspaces = {ws["id"].lower(): _build_workspace(ws, w, self.config)
+                               for w, ws in enumerate(self.config.document["workspaces"])}
+
+    def secrets(self) -> list[str]:
+        """Every key and token the emulator knows, for redaction."""
+        with self.lock:
+            found = [t for ws in self.workspaces.values() for t in ws.tokens]
+            for svc in self.services():
+                for ep in svc.endpoints.values():
+                    found += [ep.primary_key, ep.secondary_key]
+            return found + list(self.config.storage_accounts.values())
+
+    # --- lookups ----------------------------------------------------------------------------------
+
+    def services(self) -> Iterator[WebService]:
+        for ws in self.workspaces.values():
+            yield from ws.services.values()
+
+    def workspace(self, ws_id: str) -> Workspace:
+        ws = self.workspaces.get(ws_id.lower())
+        if ws is None:
+            raise errors.WorkspaceNotFound(ws_id)
+        return ws
+
+    def service(self, ws_id: str, service_id: str) -> tuple[Workspace, WebService]:
+        ws = self.workspace(ws_id)
+        svc = ws.services.get(service_id.lower())
+        if svc is None:
+            raise errors.WebServiceIdNotFoundInWorkspace(service_id, ws_id)
+        return ws, svc
+
+    def endpoint(self, ws_id: str, service_id: str, name: str) -> tuple[Workspace, WebService, Endpoint]:
+        ws, svc = self.service(ws_id, service_id)
+        ep = svc.endpoints.get(name)
+        if ep is None:
+            raise errors.EndpointNotFound(name, service_id)
+        return ws, svc, ep
+
+    def runtime_endpoint(self, endpoint_id: str, ws_id: str | None = None,
+                         subscription_id: str | None = None) -> tuple[Workspace, WebService, Endpoint]:
+        """The endpoint behind a runtime URL (``/workspaces/{ws}/services/{id}`` or the subscription form)."""
+        with self.lock:
+            if ws_id is not None:
+                candidates = [self.workspace(ws_id)]
+            else:
+                candidates = [ws for ws in self.workspaces.values()
+                              if ws.subscription_id is None or ws.subscription_id.lower() == str(subscription_id).lower()]
+            for ws in candidates:
+                for svc in ws.services.values():
+                    for ep in svc.endpoints.values():
+                        if ep.id.lower() == endpoint_id.lower():
+                            return ws, svc, ep
+        raise errors.WebServiceNotFound(endpoint_id)
+
+    # --- management changes -------------------------------------------------------------------------
+
+    def put_endpoint(self, ws_id: str, service_id: str, name: str, settings: dict) -> tuple[WebService, Endpoint, bool]:
+        """Create a non-default endpoint, or update the settings of an existing one. Returns (svc, ep, created)."""
+        with self.lock:
+            ws, svc = self.service(ws_id, service_id)
+            throttle, max_calls = _throttle(settings, ws.tier)
+            existing = svc.endpoints.get(name)
+            if existing is None:
+                if ws.tier == "Free" and len(svc.endpoints) >= FREE_TIER_ENDPOINTS:
+                    raise errors.EndpointLimitReached("Free", FREE_TIER_ENDPOINTS)
+                default = svc.endpoints[svc.default_endpoint_name]
+                existing = Endpoint(name=name, id=new_id(), primary_key=new_key(), secondary_key=new_key(),
+                                    resources={n: Resource(r.name, r.model, r.location, r.kind)
+                                               for n, r in default.resources.items()})
+                svc.endpoints[name] = existing
+                created = True
+            else:
+                created = False
+            existing.description = str(settings.get("Description") or existing.description)
+            existing.throttle_level, existing.max_concurrent_calls = throttle, max_calls
+            if "PreventUpdate" in settings:
+                existing.prevent_update = _as_bool(settings["PreventUpdate"])
+            return svc, existing, created
+
+    def delete_endpoint(self, ws_id: str, service_id: str, name: str) -> None:
+        with self.lock:
+            _, svc, ep = self.endpoint(ws_id, service_id, name)
+            if svc.is_default(ep):
+                raise errors.DefaultEndpointOperation("delete")
+            del svc.endpoints[name]
+
+    def replace_resources(self, svc: WebService, ep: Endpoint, updates: dict[str, Resource]) -> None:
+        """Swap trained models at once (the caller has downloaded and checked them)."""
+        with self.lock:
+            for name, resource in updates.items():
+                ep.resources[name] = resource
+            ep.version += 1
+
+    def refresh(self, ws_id: str, service_id: str, name: str) -> bool:
+        """Re-sync a non-default endpoint's resources with the default's. True when something changed."""
+        with self.lock:
+            _, svc, ep = self.endpoint(ws_id, service_id, name)
+            if svc.is_default(ep):
+                raise errors.DefaultEndpointOperation("refresh")
+            default = svc.endpoints[svc.default_endpoint_name]
+            wanted = {n: r.digest for n, r in default.resources.items()}
+            if {n: r.digest for n, r in ep.resources.items()} == wanted:
+                return False
+            ep.resources = {n: Resource(r.name, r.model, r.location, r.kind) for n, r in default.resources.items()}
+            ep.version += 1
+            return True
+
+
+def _build_workspace(doc: dict, index: int, config: Config) -> Workspace:
+    tokens = doc["authorizationToken"]
+    ws = Workspace(id=doc["id"], name=doc.get("name", doc["id"]), region=doc.get("region", "ussouthcentral"),
+                   tier=doc.get("tier", "Standard"), subscription_id=doc.get("subscriptionId"),
+                   tokens=(tokens["primary"], tokens["secondary"]))
+    for s, svc_doc in enumerate(doc["webServices"]):
+        svc = _build_service(svc_doc, ws.id, f"/workspaces/{index}/webServices/{s}", config)
+        ws.services[svc.id.lower()] = svc
+    return ws
+
+
+def _build_service(doc: dict, ws_id: str, pointer: str, config: Config) -> WebService:
+    experiment, check = resolve(doc["experiment"])
+    timing = doc.get("timing", {})
+    resources = {r["name"]: config.models[f"{pointer}/resources/{i}"] for i, r in enumerate(doc.get("resources", []))}
+    svc = WebService(id=doc["id"], name=doc["name"], kind=doc["kind"], workspace_id=ws_id, experiment=experiment,
+                     model_check=check, inputs=doc["inputs"], outputs=doc["outputs"],
+                     global_parameters=doc.get("globalParameters", []), settings=doc.get("settings", {}),
+                     endpoints={}, description=doc.get("description", ""),
+                     queue_seconds=float(timing.get("queueSeconds", 0)), run_seconds=float(timing.get("runSeconds", 0)))
+    for ep_doc in doc["endpoints"]:
+        throttle = ep_doc.get("throttleLevel", "Low")
+        svc.endpoints[ep_doc["name"]] = Endpoint(
+            name=ep_doc["name"], id=ep_doc["id"], primary_key=ep_doc["primaryKey"], secondary_key=ep_doc["secondaryKey"],
+            description=ep_doc.get("description", ""), throttle_level=throttle,
+            max_concurrent_calls=4 if throttle == "Low" else ep_doc.get("maxConcurrentCalls", 20),
+            prevent_update=ep_doc.get("preventUpdate", False),
+            resources={name: Resource(name, model) for name, model in resources.items()})
+    return svc
+
+
+def _throttle(settings: dict, tier: str) -> tuple[str, int]:
+    """ThrottleLevel Low pins MaxConcurrentCalls to 4; High takes 1-200; a Free workspace allows only Low."""
+    level = settings.get("ThrottleLevel") or "Low"
+    if level not in ("Low", "High"):
+        raise errors.InvalidEndpointSettings(f"ThrottleLevel must be 'Low' or 'High', not '{level}'.")
+    if level == "Low":
+        return "Low", 4
+    if tier == "Free":
+        raise errors.InvalidEndpointSettings("A Free workspace allows only ThrottleLevel 'Low'.")
+    calls = settings.get("MaxConcurrentCalls", 20)
+    if isinstance(calls, bool) or not isinstance(calls, int) or not 1 <= calls <= 200:
+        raise errors.InvalidEndpointSettings("MaxConcurrentCalls must be an integer from 1 to 200 with ThrottleLevel 'High'.")
+    return "High", calls
+
+
+def _as_bool(value: object) -> bool:
+    return value is True or (isinstance(value, str) and value.lower() == "true")

@@ -1,0 +1,149 @@
+"""Load the emulator's JSON config: schema check, then the checks a schema cannot express.
+
+Every problem names the file, the JSON pointer and what is wrong (``ConfigError``). Values the
+config leaves out (keys, endpoint ids) are generated here, once, so that ``reset`` restores
+exactly the same services.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import schemas
+
+from .experiments import ilearner, resolve
+
+
+class ConfigError(ValueError):
+    """The config cannot be used; the message names file, pointer and problem."""
+
+
+def new_key() -> str:
+    """An endpoint key shaped like the real ones: 88 base64 characters ending in '=='."""
+    return base64.b64encode(secrets.token_bytes(64)).decode()
+
+
+def new_id() -> str:
+    return secrets.token_hex(16)
+
+
+@dataclass
+class Config:
+    document: dict[str, Any]
+    source: str
+    models: dict[str, bytes] = field(default_factory=dict)  # JSON pointer of a resource -> .ilearner bytes
+
+    @property
+    def lenient_extensions(self) -> bool:
+        return bool(self.document.get("lenientExtensions", False))
+
+    @property
+    def storage_accounts(self) -> dict[str, str]:
+        return {a["name"]: a["key"] for a in self.document.get("storage", {}).get("accounts", [])}
+
+
+def load(path: str | Path) -> Config:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the config: {exc.strerror}") from None
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{path}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from None
+    return from_document(document, str(path), path.parent)
+
+
+def from_document(document: Any, source: str = "<config>", base_dir: Path | None = None) -> Config:
+    try:
+        schemas.check(document, "emulator-config", source)
+    except schemas.DefinitionError as exc:
+        raise ConfigError(str(exc)) from None
+    config = Config(document, source)
+    _fill_defaults(document)
+    _check_semantics(config, base_dir or Path.cwd())
+    return config
+
+
+def _fill_defaults(document: dict) -> None:
+    for ws in document["workspaces"]:
+        tokens = ws.setdefault("authorizationToken", {})
+        tokens.setdefault("primary", new_key())
+        tokens.setdefault("secondary", new_key())
+        for svc in ws["webServices"]:
+            svc.setdefault("experiment", {"builtin": "train" if svc["kind"] == "training" else "score"})
+            svc.setdefault("inputs", [{"name": "input1"}])
+            default_output = "ilearner" if svc["kind"] == "training" else "dataset"
+            svc.setdefault("outputs", [{"name": "output1", "type": default_output}])
+            endpoints = svc.setdefault("endpoints", [{"name": "default"}])
+            for index, ep in enumerate(endpoints):
+                ep.setdefault("id", svc["id"] if index == 0 else new_id())
+                ep.setdefault("primaryKey", new_key())
+                ep.setdefault("secondaryKey", new_key())
+
+
+def _check_semantics(config: Config, base_dir: Path) -> None:
+    problems: list[str] = []
+    seen_ws: set[str] = set()
+    runtime_ids: dict[str, str] = {}
+
+    def problem(pointer: str, message: str) -> None:
+        problems.append(f"{config.source}: {pointer}: {message}")
+
+    for w, ws in enumerate(config.document["workspaces"]):
+        wp = f"/workspaces/{w}"
+        if ws["id"].lower() in seen_ws:
+            problem(f"{wp}/id", f"duplicate workspace id {ws['id']}")
+        seen_ws.add(ws["id"].lower())
+        service_ids: set[str] = set()
+        for s, svc in enumerate(ws["webServices"]):
+            sp = f"{wp}/webServices/{s}"
+            if svc["id"].lower() in service_ids:
+                problem(f"{sp}/id", f"duplicate web service id {svc['id']}")
+            service_ids.add(svc["id"].lower())
+            _check_unique([p["name"] for p in svc["inputs"]], f"{sp}/inputs", "input", problem)
+            _check_unique([p["name"] for p in svc["outputs"]], f"{sp}/outputs", "output", problem)
+            _check_unique([e["name"] for e in svc["endpoints"]], f"{sp}/endpoints", "endpoint", problem)
+            for e, ep in enumerate(svc["endpoints"]):
+                other = runtime_ids.setdefault(ep["id"].lower(), f"{sp}/endpoints/{e}")
+                if other != f"{sp}/endpoints/{e}":
+                    problem(f"{sp}/endpoints/{e}/id", f"endpoint id {ep['id']} is already used at {other}")
+            try:
+                _, model_check = resolve(svc["experiment"])
+            except ValueError as exc:
+                problem(f"{sp}/experiment", str(exc))
+                continue
+            if svc["kind"] == "training" and svc.get("resources"):
+                problem(f"{sp}/resources", "a training web service has no trained-model resources")
+            for r, res in enumerate(svc.get("resources", [])):
+                _load_model(config, base_dir, res["model"], f"{sp}/resources/{r}", model_check, problem)
+    if problems:
+        raise ConfigError("\n".join(problems))
+
+
+def _check_unique(names: list[str], pointer: str, what: str, problem) -> None:
+    seen: set[str] = set()
+    for i, name in enumerate(names):
+        if name in seen:
+            problem(f"{pointer}/{i}/name", f"duplicate {what} name '{name}'")
+        seen.add(name)
+
+
+def _load_model(config: Config, base_dir: Path, relative: str, pointer: str, model_check, problem) -> None:
+    path = (base_dir / relative).resolve()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        problem(f"{pointer}/model", f"cannot read {path}: {exc.strerror}")
+        return
+    try:
+        model_check(data)
+    except (ilearner.IlearnerError, ValueError) as exc:
+        problem(f"{pointer}/model", f"{path} is not a usable model: {exc}")
+        return
+    config.models[pointer] = data

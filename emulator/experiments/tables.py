@@ -1,0 +1,132 @@
+"""Tables as AML moves them: a header and rows of strings, read from and written to CSV, TSV or ARFF."""
+from __future__ import annotations
+
+import csv
+import io
+import math
+from dataclasses import dataclass
+
+
+class TableError(ValueError):
+    """The data cannot be read as a table."""
+
+
+@dataclass
+class Table:
+    columns: list[str]
+    rows: list[list[str]]
+
+    def column(self, name: str) -> list[str]:
+        index = self.columns.index(name)
+        return [row[index] for row in self.rows]
+
+    def column_types(self) -> list[str]:
+        """.NET type names per column, as AML reports them in ``ColumnTypes``."""
+        return [infer_type([row[i] for row in self.rows]) for i in range(len(self.columns))]
+
+
+def infer_type(values: list[str]) -> str:
+    present = [v for v in values if v != ""]
+    if not present:
+        return "String"
+    if all(v.lower() in ("true", "false") for v in present):
+        return "Boolean"
+    if all(_is_int(v) for v in present):
+        return "Int32"
+    if all(_is_float(v) for v in present):
+        return "Double"
+    return "String"
+
+
+def _is_int(value: str) -> bool:
+    try:
+        int(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_float(value: str) -> bool:
+    try:
+        return math.isfinite(float(value)) or value.lower() in ("nan", "inf", "-inf")
+    except ValueError:
+        return False
+
+
+def cell(value: object) -> str:
+    """A request cell as AML echoes it: always a string (numbers in their shortest exact form)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return repr(value)
+    return str(value)
+
+
+def format_for(name: str) -> str:
+    lowered = name.lower()
+    for ext in ("tsv", "arff"):
+        if lowered.endswith("." + ext):
+            return ext
+    return "csv"
+
+
+def read_table(data: bytes, fmt: str = "csv") -> Table:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise TableError(f"the data is not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    if fmt == "arff":
+        return _read_arff(text)
+    rows = list(csv.reader(io.StringIO(text), delimiter="\t" if fmt == "tsv" else ","))
+    rows = [row for row in rows if row]
+    if not rows:
+        raise TableError("the data has no header row")
+    header, body = rows[0], rows[1:]
+    for number, row in enumerate(body, start=2):
+        if len(row) != len(header):
+            raise TableError(f"row {number} has {len(row)} columns, the header has {len(header)}")
+    return Table(header, body)
+
+
+def write_table(table: Table, fmt: str = "csv") -> bytes:
+    if fmt == "arff":
+        return _write_arff(table).encode()
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter="\t" if fmt == "tsv" else ",", lineterminator="\n")
+    writer.writerow(table.columns)
+    writer.writerows(table.rows)
+    return out.getvalue().encode()
+
+
+def _read_arff(text: str) -> Table:
+    columns: list[str] = []
+    rows: list[list[str]] = []
+    in_data = False
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("%"):
+            continue
+        lowered = line.lower()
+        if not in_data and lowered.startswith("@attribute"):
+            name = line.split(None, 2)[1]
+            columns.append(name.strip("'\""))
+        elif lowered.startswith("@data"):
+            in_data = True
+        elif in_data:
+            rows.append(next(csv.reader([line], skipinitialspace=True)))
+    if not columns:
+        raise TableError("the ARFF data declares no @attribute")
+    return Table(columns, rows)
+
+
+def _write_arff(table: Table) -> str:
+    kinds = {"Int32": "NUMERIC", "Double": "NUMERIC", "Boolean": "STRING", "String": "STRING"}
+    lines = ["@RELATION output"]
+    for name, kind in zip(table.columns, table.column_types()):
+        lines.append(f"@ATTRIBUTE '{name}' {kinds[kind]}")
+    lines.append("@DATA")
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(table.rows)
+    return "\n".join(lines) + "\n" + out.getvalue()

@@ -1,0 +1,187 @@
+"""BES jobs: the state machine and the worker pool that runs experiments.
+
+NotStarted --start--> Running --> Finished | Failed;   DELETE on a live job --> Cancelled.
+
+Jobs never run in the request thread. A job's queue and run time come from its service's
+``timing`` (zero by default) and are waited on the job's cancel event, so DELETE interrupts
+them. Status reads take one short lock and do no storage I/O beyond minting a SAS, so a
+client polling with no delay cannot starve the workers.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from . import errors
+from .azurite import DEV_ACCOUNT
+from .bes_requests import BesRequest
+from .experiments import ExperimentError, ExperimentRun
+from .experiments.tables import Table, TableError, format_for, read_table, write_table
+from .models import Endpoint, WebService, iso, utcnow
+from .storage import BlobAddress, BlobStore, StorageUnavailable
+
+log = logging.getLogger(__name__)
+
+NOT_STARTED, RUNNING, FAILED, CANCELLED, FINISHED = "NotStarted", "Running", "Failed", "Cancelled", "Finished"
+TERMINAL = (FAILED, CANCELLED, FINISHED)
+SERVICE_CONTAINER = "experimentoutput"  # service-owned output storage, as in the docs' Results example
+
+
+@dataclass
+class Job:
+    id: str
+    service: WebService
+    endpoint: Endpoint
+    request: BesRequest
+    status: str = NOT_STARTED
+    details: str | None = None
+    created: datetime = field(default_factory=utcnow)
+    started: datetime | None = None
+    ended: datetime | None = None
+    results: dict[str, BlobAddress] = field(default_factory=dict)
+    cancel: threading.Event = field(default_factory=threading.Event)
+
+
+class JobRunner:
+    def __init__(self, store: BlobStore, workers: int = 4):
+        self.store = store
+        self._jobs: dict[str, Job] = {}
+        self._lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bes-job")
+        self._idle = threading.Condition(self._lock)
+        self._running = 0
+
+    # --- API operations ---------------------------------------------------------------------
+
+    def submit(self, svc: WebService, ep: Endpoint, request: BesRequest) -> Job:
+        from .config import new_id
+        job = Job(new_id(), svc, ep, request)
+        with self._lock:
+            self._jobs[job.id] = job
+        return job
+
+    def get(self, ep: Endpoint, job_id: str) -> Job:
+        with self._lock:
+            job = self._jobs.get(job_id.strip('"'))
+        if job is None or job.endpoint.id != ep.id:
+            raise errors.JobNotFound(job_id)
+        return job
+
+    def list(self, ep: Endpoint) -> list[Job]:
+        with self._lock:
+            return [j for j in self._jobs.values() if j.endpoint.id == ep.id]
+
+    def start(self, job: Job) -> None:
+        with self._lock:
+            if job.status != NOT_STARTED:
+                raise errors.CannotStartJob(job.status)
+            job.status, job.started = RUNNING, utcnow()
+            self._running += 1
+        self._pool.submit(self._run, job)
+
+    def delete(self, job: Job) -> None:
+        """Cancel a live job (it stays queryable as Cancelled); forget a finished one."""
+        with self._lock:
+            if job.status in (NOT_STARTED, RUNNING):
+                job.status, job.ended = CANCELLED, utcnow()
+                job.cancel.set()
+            else:
+                self._jobs.pop(job.id, None)
+
+    def status(self, job: Job) -> dict:
+        with self._lock:
+            status, details, results = job.status, job.details, dict(job.results)
+            created, started, ended = job.created, job.started, job.ended
+        return {
+            "StatusCode": status,
+            "Results": {name: self._result(addr) for name, addr in results.items()} if status == FINISHED else None,
+            "Details": details if status == FAILED else None,
+            "CreatedAt": iso(created), "StartTime": iso(started), "EndTime": iso(ended),
+        }
+
+    def clear(self) -> None:
+        with self._lock:
+            for job in self._jobs.values():
+                job.cancel.set()
+            self._jobs.clear()
+
+    def wait_idle(self, timeout: float) -> bool:
+        with self._idle:
+            return self._idle.wait_for(lambda: self._running == 0, timeout)
+
+    def shutdown(self) -> None:
+        self.clear()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def _result(self, address: BlobAddress) -> dict:
+        return {"ConnectionString": None, "RelativeLocation": address.relative_location,
+                "BaseLocation": self.store.base_location(address.account),
+                "SasBlobToken": self.store.read_sas(address)}
+
+    # --- the worker ---------------------------------------------------------------------------
+
+    def _run(self, job: Job) -> None:
+        try:
+            if job.cancel.wait(job.service.queue_seconds):
+                return
+            outputs = self._execute(job)
+            if job.cancel.wait(job.service.run_seconds):
+                return
+            results = self._write_outputs(job, outputs)
+            self._end(job, FINISHED, results=results)
+        except ExperimentError as exc:
+            self._end(job, FAILED, details=str(exc))
+        except errors.AmlError as exc:
+            self._end(job, FAILED, details=exc.one_line())
+        except (StorageUnavailable, TableError) as exc:
+            self._end(job, FAILED, details=f"Error 0000: {exc}")
+        except Exception as exc:  # a plug-in experiment's own bug: the job fails, the server stays up
+            log.exception("job %s failed unexpectedly", job.id)
+            self._end(job, FAILED, details=f"Error 0000: Internal error while running the experiment: "
+                                           f"{type(exc).__name__}: {exc}")
+        finally:
+            with self._idle:
+                self._running -= 1
+                self._idle.notify_all()
+
+    def _execute(self, job: Job) -> dict:
+        svc = job.service
+        inputs = {}
+        for name, port in job.request.inputs.items():
+            data = self.store.read(port.address, port.shown_as)
+            inputs[name] = read_table(data, format_for(port.address.blob))
+        models = {n: r.model for n, r in job.endpoint.resources.items()}
+        run = ExperimentRun(inputs, job.request.global_parameters, models, svc.settings, svc.output_kinds())
+        outputs = dict(svc.experiment(run))
+        missing = [name for name in svc.output_kinds() if name not in outputs]
+        if missing:
+            raise ExperimentError(f"Error 0000: The experiment produced no value for output(s): {', '.join(missing)}.")
+        return outputs
+
+    def _write_outputs(self, job: Job, outputs: dict) -> dict[str, BlobAddress]:
+        results = {}
+        for name, kind in job.service.output_kinds().items():
+            port = job.request.outputs.get(name)
+            address = port.address if port else self._service_owned(job, name, kind)
+            value = outputs[name]
+            data = write_table(value, format_for(address.blob)) if isinstance(value, Table) else bytes(value)
+            if job.cancel.is_set():
+                break
+            self.store.write(address, data)
+            results[name] = address
+        return results
+
+    def _service_owned(self, job: Job, name: str, kind: str) -> BlobAddress:
+        extension = ".ilearner" if kind == "ilearner" else ".csv"
+        return BlobAddress(DEV_ACCOUNT, SERVICE_CONTAINER, f"{job.id}/{name}{extension}",
+                           account_key=self.store.key_of(DEV_ACCOUNT))
+
+    def _end(self, job: Job, status: str, details: str | None = None, results: dict | None = None) -> None:
+        with self._lock:
+            if job.status != RUNNING:  # cancelled meanwhile: keep Cancelled
+                return
+            job.status, job.details, job.ended = status, details, utcnow()
+            job.results = results or {}

@@ -1,0 +1,30 @@
+"""Redaction of secrets from anything the emulator shows: journal, state, logs, errors.
+
+Two layers: patterns catch secrets by their shape (account keys in connection strings,
+SAS signatures, bearer tokens, key fields in JSON), and the exact values the backend
+knows (endpoint keys, workspace tokens) are replaced wherever they appear.
+"""
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+MASK = "***"
+
+_PATTERNS = [
+    (re.compile(r"(AccountKey=)[^;\"'\s&]+", re.IGNORECASE), r"\1" + MASK),
+    (re.compile(r"(SharedAccessSignature=)[^;\"'\s]+", re.IGNORECASE), r"\1" + MASK),
+    (re.compile(r"([?&]sig=)[^&\"'\s]+", re.IGNORECASE), r"\1" + MASK),
+    (re.compile(r"(\bBearer\s+)[^\s\"',]+", re.IGNORECASE), r"\1" + MASK),
+    (re.compile(r"(\"(?:PrimaryKey|SecondaryKey|apiKey|key|PrimaryToken|SecondaryToken)\"\s*:\s*\")[^\"]*(\")",
+                re.IGNORECASE), r"\1" + MASK + r"\2"),
+]
+
+
+def redact(text: str, known: Iterable[str] = ()) -> str:
+    """Return ``text`` with every secret replaced by ``***``."""
+    for value in sorted((k for k in known if k), key=len, reverse=True):
+        text = text.replace(value, MASK)
+    for pattern, replacement in _PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text

@@ -1,0 +1,174 @@
+"""Blob addresses and blob I/O against Azurite.
+
+Clients name blobs the way they would name them in Azure: a connection string plus a
+``container/blob`` relative location (key mode), or a ``BaseLocation`` such as
+``https://acct.blob.core.windows.net/`` plus a SAS token (SAS mode). Every such address is
+mapped to the same account on the one Azurite the emulator uses (path-style URLs:
+``http://127.0.0.1:<port>/<account>/<container>/<blob>``), so cloud names work unchanged.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from urllib.parse import urlsplit
+
+from azure.core.exceptions import AzureError, HttpResponseError, ResourceNotFoundError
+from azure.storage.blob import BlobClient, BlobSasPermissions, BlobServiceClient, generate_blob_sas
+
+from . import errors
+
+SAS_LIFETIME = timedelta(hours=24)
+
+
+class StorageUnavailable(RuntimeError):
+    """Azurite did not answer: reported as a job failure or a 5xx, never as a client error."""
+
+
+def parse_connection_string(text: str) -> dict[str, str]:
+    """``Key=Value;...`` into a dict with canonical key case; raises ValueError when malformed."""
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError("empty connection string")
+    known = {k.lower(): k for k in ("DefaultEndpointsProtocol", "AccountName", "AccountKey", "BlobEndpoint",
+                                    "EndpointSuffix", "SharedAccessSignature", "UseDevelopmentStorage",
+                                    "QueueEndpoint", "TableEndpoint", "FileEndpoint")}
+    parts: dict[str, str] = {}
+    for piece in text.strip().strip(";").split(";"):
+        name, sep, value = piece.partition("=")
+        if not sep or not name.strip():
+            raise ValueError(f"'{piece}' is not Key=Value")
+        parts[known.get(name.strip().lower(), name.strip())] = value.strip()
+    if parts.get("UseDevelopmentStorage", "").lower() == "true":
+        from .azurite import DEV_ACCOUNT, DEV_KEY
+        parts.setdefault("AccountName", DEV_ACCOUNT)
+        parts.setdefault("AccountKey", DEV_KEY)
+    return parts
+
+
+@dataclass(frozen=True)
+class BlobAddress:
+    """One blob on one account, with the credential the client gave us (an account key or a SAS)."""
+
+    account: str
+    container: str
+    blob: str
+    account_key: str | None = None
+    sas: str | None = None  # without the leading '?'
+
+    @property
+    def relative_location(self) -> str:
+        return f"{self.container}/{self.blob}"
+
+
+def split_relative_location(relative: str) -> tuple[str, str]:
+    """``/container/a/b.csv`` or ``container/a/b.csv`` -> (container, blob). Raises AML errors."""
+    path = relative.lstrip("/")
+    container, _, blob = path.partition("/")
+    if not container:
+        raise errors.ContainerIsEmpty()
+    if not blob:
+        raise errors.InputBlobRelativeLocationInvalid()
+    return container, blob
+
+
+def account_from_base_location(base: str) -> str:
+    """``https://acct.blob.core.windows.net/`` -> acct; a path-style (Azurite) URL -> its first segment."""
+    parts = urlsplit(base)
+    host = parts.hostname or ""
+    if ".blob." in host:
+        return host.split(".", 1)[0]
+    first = parts.path.strip("/").split("/", 1)[0]
+    if not first:
+        raise ValueError(f"no account in '{base}'")
+    return first
+
+
+class BlobStore:
+    """Reads, writes and signs blobs on one Azurite, whatever host the client named."""
+
+    def __init__(self, azurite_url: str, accounts: dict[str, str] | None = None):
+        self.azurite_url = azurite_url.rstrip("/")
+        self._accounts = dict(accounts or {})  # name -> key, for SAS minting of service-owned blobs
+        self._lock = threading.Lock()
+
+    def remember_key(self, account: str, key: str) -> None:
+        with self._lock:
+            self._accounts.setdefault(account, key)
+
+    def key_of(self, account: str) -> str | None:
+        with self._lock:
+            return self._accounts.get(account)
+
+    def account_url(self, account: str) -> str:
+        return f"{self.azurite_url}/{account}"
+
+    def base_location(self, account: str) -> str:
+        return self.account_url(account) + "/"
+
+    def _client(self, address: BlobAddress) -> BlobClient:
+        if address.account_key:
+            return BlobClient(self.account_url(address.account), address.container, address.blob,
+                              credential={"account_name": address.account, "account_key": address.account_key})
+        url = f"{self.account_url(address.account)}/{address.relative_location}"
+        return BlobClient.from_blob_url(url + (f"?{address.sas}" if address.sas else ""))
+
+    def read(self, address: BlobAddress, shown_as: str) -> bytes:
+        """Blob bytes; a missing or unreadable blob is the catalogue's BlobNotFound naming ``shown_as``."""
+        try:
+            return self._client(address).download_blob().readall()
+        except ResourceNotFoundError:
+            raise errors.BlobNotFound(shown_as, "The specified blob does not exist")
+        except HttpResponseError as exc:
+            raise errors.BlobNotFound(shown_as, _storage_message(exc))
+        except AzureError as exc:
+            raise StorageUnavailable(str(exc)) from exc
+
+    def exists(self, address: BlobAddress, shown_as: str) -> None:
+        """Raise BlobNotFound unless the blob can be read with the given credential."""
+        try:
+            self._client(address).get_blob_properties()
+        except ResourceNotFoundError:
+            raise errors.BlobNotFound(shown_as, "The specified blob does not exist")
+        except HttpResponseError as exc:
+            raise errors.BlobNotFound(shown_as, _storage_message(exc))
+        except AzureError as exc:
+            raise StorageUnavailable(str(exc)) from exc
+
+    def write(self, address: BlobAddress, data: bytes) -> None:
+        """Write a blob, creating its container when we hold the account key."""
+        client = self._client(address)
+        try:
+            client.upload_blob(data, overwrite=True)
+            return
+        except ResourceNotFoundError:
+            if not address.account_key:
+                raise
+        except AzureError as exc:
+            raise StorageUnavailable(str(exc)) from exc
+        service = BlobServiceClient(self.account_url(address.account),
+                                    credential={"account_name": address.account, "account_key": address.account_key})
+        try:
+            service.create_container(address.container)
+        except HttpResponseError as exc:
+            if exc.status_code != 409:
+                raise
+        client.upload_blob(data, overwrite=True)
+
+    def read_sas(self, address: BlobAddress) -> str | None:
+        """A fresh read SAS (with '?') for ``address``, or the client's own token when no key is known."""
+        key = address.account_key or self.key_of(address.account)
+        if key is None:
+            return f"?{address.sas}" if address.sas else None
+        token = generate_blob_sas(address.account, address.container, address.blob, account_key=key,
+                                  permission=BlobSasPermissions(read=True),
+                                  expiry=datetime.now(timezone.utc) + SAS_LIFETIME)
+        return f"?{token}"
+
+    def ping(self) -> bool:
+        from .azurite import answers
+        return answers(self.azurite_url)
+
+
+def _storage_message(exc: HttpResponseError) -> str:
+    message = (exc.reason or str(exc.message or "")).split("\n")[0].rstrip(".")
+    return message or f"HTTP {exc.status_code}"

@@ -1,0 +1,1 @@
+"""The ADF side: loads and runs pipelines against Azure-shaped endpoints (next issues)."""

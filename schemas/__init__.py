@@ -1,0 +1,65 @@
+"""JSON Schemas (draft 2020-12) and the one way to check a document against them.
+
+Leaf package: no Flask, no HTTP, no storage. ``check(document, schema_name, source)``
+raises ``DefinitionError`` naming the file, the JSON pointer and the problem.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError, best_match
+
+
+@dataclass
+class Problem:
+    source: str
+    pointer: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.pointer or '/'}: {self.message}"
+
+
+class DefinitionError(ValueError):
+    """A document does not satisfy its schema; ``problems`` lists each one."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+@lru_cache(maxsize=None)
+def validator(schema_name: str) -> Draft202012Validator:
+    text = resources.files(__name__).joinpath(f"{schema_name}.schema.json").read_text()
+    schema = json.loads(text)
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema)
+
+
+def pointer(path) -> str:
+    """RFC 6901 pointer of a jsonschema error path."""
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
+
+
+def problems(document: object, schema_name: str, source: str) -> list[Problem]:
+    found = []
+    for error in validator(schema_name).iter_errors(document):
+        error = best_match([error]) if error.context else error
+        found.append(Problem(source, pointer(error.absolute_path), _describe(error)))
+    return sorted(found, key=lambda p: p.pointer)
+
+
+def check(document: object, schema_name: str, source: str) -> None:
+    found = problems(document, schema_name, source)
+    if found:
+        raise DefinitionError(found)
+
+
+def _describe(error: ValidationError) -> str:
+    if error.validator == "additionalProperties":
+        return f"unknown property: {error.message.split('(')[-1].rstrip(')')}"
+    return error.message

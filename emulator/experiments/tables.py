@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 from dataclasses import dataclass
 
 
@@ -79,7 +80,10 @@ def read_table(data: bytes, fmt: str = "csv") -> Table:
         raise TableError(f"the data is not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
     if fmt == "arff":
         return _read_arff(text)
-    rows = list(csv.reader(io.StringIO(text), delimiter="\t" if fmt == "tsv" else ","))
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter="\t" if fmt == "tsv" else ","))
+    except csv.Error as exc:
+        raise TableError(f"the data is not valid {fmt.upper()}: {exc}") from None
     rows = [row for row in rows if row]
     if not rows:
         raise TableError("the data has no header row")
@@ -94,10 +98,14 @@ def write_table(table: Table, fmt: str = "csv") -> bytes:
     if fmt == "arff":
         return _write_arff(table).encode()
     out = io.StringIO()
-    writer = csv.writer(out, delimiter="\t" if fmt == "tsv" else ",", lineterminator="\n")
+    # "\r\n" (RFC 4180) also makes the writer quote fields that hold a bare "\r"
+    writer = csv.writer(out, delimiter="\t" if fmt == "tsv" else ",", lineterminator="\r\n")
     writer.writerow(table.columns)
     writer.writerows(table.rows)
     return out.getvalue().encode()
+
+
+_ARFF_ATTRIBUTE = re.compile(r"""@attribute\s+(?:'([^']*)'|"([^"]*)"|(\S+))""", re.IGNORECASE)
 
 
 def _read_arff(text: str) -> Table:
@@ -110,12 +118,15 @@ def _read_arff(text: str) -> Table:
             continue
         lowered = line.lower()
         if not in_data and lowered.startswith("@attribute"):
-            name = line.split(None, 2)[1]
-            columns.append(name.strip("'\""))
+            match = _ARFF_ATTRIBUTE.match(line)
+            if not match:
+                raise TableError(f"cannot read the ARFF declaration '{line}'")
+            columns.append(next(g for g in match.groups() if g is not None))
         elif lowered.startswith("@data"):
             in_data = True
         elif in_data:
-            rows.append(next(csv.reader([line], skipinitialspace=True)))
+            values = next(csv.reader([line], skipinitialspace=True, quotechar="'"))
+            rows.append([v[1:-1] if len(v) > 1 and v[0] == v[-1] == '"' else v for v in values])
     if not columns:
         raise TableError("the ARFF data declares no @attribute")
     return Table(columns, rows)

@@ -1,0 +1,66 @@
+"""Shared fixtures: one Azurite and one emulator per test process (xdist worker), reset per test.
+
+Azurite is real (started from node_modules on port 0). The emulator is served by waitress on
+a loopback port, so every test talks real HTTP to it.
+"""
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+from azure.storage.blob import BlobServiceClient
+
+from emulator.app import Emulator, create_app
+from emulator.azurite import Azurite
+from emulator.config import from_document
+from emulator.server import EmulatorServer
+from emulator.storage import BlobStore
+
+from .helpers import CUSTOM_ACCOUNT, CUSTOM_KEY, Aml, extra_services
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+
+
+def seed_document() -> dict:
+    return json.loads((FIXTURES / "seed-emulator.json").read_text())
+
+
+def test_document() -> dict:
+    """The seed config plus services that only tests need (slow jobs, parameters, a Free workspace)."""
+    doc = copy.deepcopy(seed_document())
+    doc["storage"] = {"accounts": [{"name": CUSTOM_ACCOUNT, "key": CUSTOM_KEY}]}
+    doc["workspaces"][0]["webServices"] += extra_services()["seed_workspace"]
+    doc["workspaces"].append(extra_services()["free_workspace"])
+    return doc
+
+
+@pytest.fixture(scope="session")
+def azurite():
+    with Azurite(accounts={CUSTOM_ACCOUNT: CUSTOM_KEY}) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def emulator_server(azurite):
+    config = from_document(test_document(), "tests/conftest.py", FIXTURES)
+    emulator = Emulator(config, BlobStore(azurite.url))
+    server = EmulatorServer(create_app(emulator)).start()
+    yield emulator, server
+    server.stop()
+    emulator.close()
+
+
+@pytest.fixture
+def aml(emulator_server, azurite) -> Aml:
+    """A client for the emulator, with the state reset before the test."""
+    emulator, server = emulator_server
+    emulator.reset()
+    return Aml(server.url, emulator, azurite)
+
+
+@pytest.fixture
+def blobs(azurite) -> BlobServiceClient:
+    return BlobServiceClient.from_connection_string(azurite.connection_string())

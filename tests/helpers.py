@@ -32,6 +32,10 @@ PARAMS = "6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b"        # training with declared glob
 PARAMS_KEY = "cGFyYW1zLXRyYWluaW5nLWtleS1mb3ItYWRmZW11LXRlc3RzLW5vdC1hLXJlYWwtc2VjcmV0LTAwMDAwMDAwMA=="
 PLUGIN = "7d7d7d7d7d7d7d7d7d7d7d7d7d7d7d7d"        # training with a user experiment (tests/plugin_example.py)
 PLUGIN_KEY = "cGx1Z2luLWtleS1mb3ItYWRmZW11LXRlc3RzLW5vdC1hLXJlYWwtc2VjcmV0LTAwMDAwMDAwMDAwMDAwMDA="
+FAILING = "8e8e8e8e8e8e8e8e8e8e8e8e8e8e8e8e"       # predictive, experiment raises ExperimentError
+FAILING_KEY = "ZmFpbGluZy1rZXktZm9yLWFkZmVtdS10ZXN0cy1ub3QtYS1yZWFsLXNlY3JldC0wMDAwMDAwMDAwMDAwMA=="
+CRASHING = "9f9f9f9f9f9f9f9f9f9f9f9f9f9f9f9f"      # training, experiment has a bug (KeyError)
+CRASHING_KEY = "Y3Jhc2hpbmcta2V5LWZvci1hZGZlbXUtdGVzdHMtbm90LWEtcmVhbC1zZWNyZXQtMDAwMDAwMDAwMDAwMA=="
 FREE_WS = "f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0"
 FREE_TOKEN = "ZnJlZS13b3Jrc3BhY2UtdG9rZW4tZm9yLWFkZmVtdS10ZXN0cy1ub3QtYS1yZWFsLXNlY3JldC0wMDAwMDAw"
 FREE_SVC = "f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1"
@@ -41,6 +45,7 @@ CUSTOM_ACCOUNT = "contosoml"
 CUSTOM_KEY = "Y29udG9zb21sLWtleS1mb3ItYWRmZW11LXRlc3RzLW5vdC1hLXJlYWwtc2VjcmV0LTAwMDAwMDAwMDAwMDAwMDA="
 
 ALL_KEYS = [WS_TOKEN, TRAINING_KEY, TRAINING_KEY2, PREDICTIVE_KEY, UPDATABLE_KEY, SLOW_KEY, PARAMS_KEY, PLUGIN_KEY,
+            FAILING_KEY, CRASHING_KEY,
             FREE_TOKEN, CUSTOM_KEY]
 
 
@@ -58,6 +63,12 @@ def extra_services() -> dict:
              "experiment": {"callable": "tests.plugin_example:double_label"},
              "outputs": [{"name": "output1", "type": "dataset"}],
              "endpoints": [{"name": "default", "primaryKey": PLUGIN_KEY}]},
+            {"id": FAILING, "name": "failing module", "kind": "predictive",
+             "experiment": {"callable": "tests.plugin_example:refuse"},
+             "endpoints": [{"name": "default", "primaryKey": FAILING_KEY}]},
+            {"id": CRASHING, "name": "crashing plug-in", "kind": "training",
+             "experiment": {"callable": "tests.plugin_example:crash"},
+             "endpoints": [{"name": "default", "primaryKey": CRASHING_KEY}]},
         ],
         "free_workspace": {
             "id": FREE_WS, "tier": "Free", "authorizationToken": {"primary": FREE_TOKEN},

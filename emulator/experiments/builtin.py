@@ -70,9 +70,11 @@ def score_table(model: ilearner.TrainedModel, table: Table) -> Table:
     missing = [f for f in model.features if f not in table.columns]
     if missing:
         raise InputMismatch(f"Error 0003: Columns required by the model are missing: {', '.join(missing)}.")
+    columns = list(table.columns)
+    if not table.rows:  # nothing to score: the header still gains the scoring columns
+        return Table(columns + _scored_columns(model), [])
     x = features_matrix(table, model.features)
     est = model.estimator()
-    columns = list(table.columns)
     extra: list[list[str]] = [[cell(v) for v in _labels(est.predict(x))]]
     columns.append("Scored Labels")
     if model.task == "classification":
@@ -86,6 +88,14 @@ def score_table(model: ilearner.TrainedModel, table: Table) -> Table:
                 extra.append([cell(float(p)) for p in proba[:, i]])
     rows = [row + [column[i] for column in extra] for i, row in enumerate(table.rows)]
     return Table(columns, rows)
+
+
+def _scored_columns(model: ilearner.TrainedModel) -> list[str]:
+    if model.task == "regression":
+        return ["Scored Labels"]
+    if len(model.classes) == 2:
+        return ["Scored Labels", "Scored Probabilities"]
+    return ["Scored Labels"] + [f'Scored Probabilities for Class "{name}"' for name in model.classes]
 
 
 def evaluation(model: ilearner.TrainedModel, x: np.ndarray, labels: list[str]) -> Table:

@@ -2,7 +2,6 @@
 (Azurite unless one is given, the emulator, the server) that ``adfemu serve`` runs."""
 from __future__ import annotations
 
-import logging
 import threading
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -36,16 +35,21 @@ class EmulatorServer:
         return self
 
     def stop(self) -> None:
-        """Close every channel so waitress's loop ends, then stop its task threads."""
+        """Close every channel from waitress's own loop thread (closing sockets from another thread
+        races with its select()), let the loop end, then stop the task threads."""
         server = self._server
-        logging.getLogger("waitress").setLevel(logging.CRITICAL)
-        while server._map:
+
+        def close_all_channels() -> None:
             for channel in list(server._map.values()):
-                channel.handle_close()
-        server.task_dispatcher.shutdown()
-        if self._thread is not None:
+                channel.handle_close()  # the listening socket's close also closes the trigger
+
+        if self._thread is not None and self._thread.is_alive():
+            server.trigger.pull_trigger(close_all_channels)
             self._thread.join(timeout=10)
-            self._thread = None
+        else:
+            close_all_channels()
+        self._thread = None
+        server.task_dispatcher.shutdown()
 
 
 def storage_from_connection_string(text: str) -> BlobStore:

@@ -142,8 +142,8 @@ def cmd_bes(args, session, adapter):
         downloads[name] = item
     submit_bodies = [e for e in adapter.log if not e["blob"] and e["method"] == "POST" and e["url"].split("?")[0]
                      .endswith("/jobs")]
-    uploaded = [e["url"] for e in adapter.log if e["blob"] and e["method"] == "PUT" and "restype=container"
-                not in e["url"]]
+    uploaded = sorted({e["url"].split("?")[0] for e in adapter.log  # block + block-list PUTs, one blob
+                       if e["blob"] and e["method"] == "PUT" and "restype=container" not in e["url"]})
     return {"ok": True, "outputs": {k: df_summary(v) for k, v in outputs.items()},
             "status_polls": len(status_bodies), "final_status": final, "result_downloads": downloads,
             "job_id": json.loads(submit_bodies[-1]["body"]) if submit_bodies else None,

@@ -5,16 +5,17 @@ The SDK's consumer is ``azureml.services.published``: ``published._invoke`` POST
 ``url`` with the header ``authorization: bearer {key}`` (lower case), using ``requests.post`` directly.
 ``publish()`` builds that url as ``ApiLocation + '/execute?api-version=2.0'``; for an already published
 service the SDK's ``@services.service(url, api_key)`` decorator wraps a stub function into the same
-``published`` object, and the stub's parameter names become the input ``ColumnNames``. Here the url is
-the endpoint's ApiLocation on the emulator (only the host differs from Azure).
+``published`` object. Here the url is the endpoint's ApiLocation on the emulator (only the host differs
+from Azure).
 
 The input columns are declared with ``@services.dataframe_service(col=float, ...)``: the SDK's
-``_get_args`` reads the schema's keys, while its fallback for plain stubs (``inspect.getargs(...).keywords``)
-only exists on Python 2 and raises AttributeError on Python 3 (reported as ``types_only_call``). Typed
-columns make the SDK send each number as a JSON-encoded string. The return annotation is a per-column type map (``@services.returns({...})``) because the service answers
-with every input column plus ``Scored Labels``: without a per-column map the SDK would need
-``ColumnTypes``, which AML only returns with ``details=true`` (the SDK never sends it), so the
-un-annotated form is also tried and its outcome reported (``untyped_call``).
+``_get_args`` takes the ``ColumnNames`` from that schema, while its fallback for plain stubs
+(``inspect.getargs(...).keywords``) exists only on Python 2 and raises AttributeError on Python 3
+(reported as ``types_only_call``). Typed columns make the SDK send each number JSON-encoded. The
+return annotation is a per-column type map (``@services.returns({...})``) because the service answers
+with every input column plus ``Scored Labels``: without it the SDK decodes each column by
+``ColumnTypes``, which AML returns only with ``details=true`` (the SDK never sends it), so the
+un-annotated form fails; it is tried anyway and its outcome reported (``untyped_call``).
 
 Prints one JSON object on stdout; exit status 0 when the typed calls returned predictions.
 """

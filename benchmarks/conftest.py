@@ -40,7 +40,6 @@ from tests.helpers import CUSTOM_ACCOUNT, CUSTOM_KEY, SLOW, WS  # noqa: E402
 
 FIXTURES = ROOT / "fixtures"
 RUNNING_JOB_SECONDS = 3600
-TERMINAL = ("Finished", "Failed", "Cancelled")
 
 
 def bench_document() -> dict:
@@ -194,20 +193,26 @@ class BenchReport:
             for name, secs in polling.items():
                 n = self.meta[name]["requests"]
                 rps[name] = n / statistics.median(secs)
-                out.append(f"  {name:<38} {rps[name]:8.0f} req/s  [{n / statistics.fmean(secs):6.0f}]  "
+                out.append(f"  {name:<44} {rps[name]:8.0f} req/s  [{n / statistics.fmean(secs):6.0f}]  "
                            f"{1000 * statistics.median(secs) / n:6.3f} ms/req  ({len(secs)} rounds x {n} req)")
             for name, value in rps.items():
-                base = self.meta[name].get("baseline")
+                meta = self.meta[name]
+                base = meta.get("baseline")
                 if base and base in rps:
-                    out.append(f"  ratio {name} / {base}: throughput {value / rps[base]:.2f}, "
-                               f"time per request x{rps[base] / value:.2f}")
+                    paired = meta.get("paired_ratios") or []
+                    ratio = statistics.median(paired) if paired else value / rps[base]
+                    text = f"  {name}: emulator/bare throughput {ratio:.2f} (time per request x{1 / ratio:.2f})"
+                    if paired:
+                        text += (f"; median of {len(paired)} interleaved pairs, range {min(paired):.2f}-"
+                                 f"{max(paired):.2f}; ratio of medians {value / rps[base]:.2f}")
+                    out.append(text)
         latency = {n: s for n, s in self.samples.items() if self.meta[n].get("kind") == "latency"}
         if latency:
             out.append("Latency (ms):")
             for name, secs in latency.items():
                 ms = [1000 * s for s in secs]
                 extra = self.meta[name].get("note", "")
-                out.append(f"  {name:<38} p50 {percentile(ms, 50):8.1f}  p95 {percentile(ms, 95):8.1f}  "
+                out.append(f"  {name:<44} p50 {percentile(ms, 50):8.1f}  p95 {percentile(ms, 95):8.1f}  "
                            f"min {min(ms):8.1f}  max {max(ms):8.1f}  (n={len(ms)}) {extra}")
         return out
 

@@ -26,7 +26,6 @@ from tests.helpers import SCORE_CSV, UPDATABLE, UPDATABLE_KEY, csv_rows, unique,
 
 ROWS = 10_000
 RUNS = 20
-DIAGNOSTIC_RUNS = 10
 WARMUP_RUNS = 1
 JOB_TIMEOUT = 120.0
 
@@ -47,8 +46,8 @@ def scoring_input(blobs) -> str:
 
 VARIANTS = {
     "tight": dict(interval=0.0, existing_container=False, runs=RUNS),
-    "tight-existing-container": dict(interval=0.0, existing_container=True, runs=DIAGNOSTIC_RUNS),
-    "poll-50ms": dict(interval=0.05, existing_container=False, runs=DIAGNOSTIC_RUNS),
+    "tight-existing-container": dict(interval=0.0, existing_container=True, runs=RUNS),
+    "poll-50ms": dict(interval=0.05, existing_container=False, runs=RUNS),
 }
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
-from azure.core.exceptions import AzureError, HttpResponseError, ResourceNotFoundError
+from azure.core.exceptions import AzureError, HttpResponseError, ResourceExistsError, ResourceNotFoundError
 from azure.storage.blob import BlobClient, BlobSasPermissions, BlobServiceClient, generate_blob_sas
 
 from . import errors
@@ -135,24 +135,21 @@ class BlobStore:
             raise StorageUnavailable(str(exc)) from exc
 
     def write(self, address: BlobAddress, data: bytes) -> None:
-        """Write a blob, creating its container when we hold the account key."""
-        client = self._client(address)
+        """Write a blob; with the account key, create its container first (one small request, not a re-upload)."""
         try:
-            client.upload_blob(data, overwrite=True)
-            return
-        except ResourceNotFoundError:
-            if not address.account_key:
-                raise
+            if address.account_key:
+                service = BlobServiceClient(self.account_url(address.account),
+                                            credential={"account_name": address.account,
+                                                        "account_key": address.account_key})
+                try:
+                    service.create_container(address.container)
+                except ResourceExistsError:
+                    pass
+            self._client(address).upload_blob(data, overwrite=True)
+        except HttpResponseError as exc:
+            raise errors.BlobNotFound(address.relative_location, _storage_message(exc)) from None
         except AzureError as exc:
             raise StorageUnavailable(str(exc)) from exc
-        service = BlobServiceClient(self.account_url(address.account),
-                                    credential={"account_name": address.account, "account_key": address.account_key})
-        try:
-            service.create_container(address.container)
-        except HttpResponseError as exc:
-            if exc.status_code != 409:
-                raise
-        client.upload_blob(data, overwrite=True)
 
     def read_sas(self, address: BlobAddress) -> str | None:
         """A fresh read SAS (with '?') for ``address``, or the client's own token when no key is known."""

@@ -1,0 +1,138 @@
+"""Validate an ADF factory as ADF's "Validate all" would: schema, leniency, then semantic checks.
+
+Default (lenient) mode reproduces what the service accepts (adf-semantics.md section 2): every
+leniency used is a warning at its JSON pointer, and the canonical document is what the schema
+and the semantic checks see. ``strict=True`` checks the documents against the spec as written.
+"""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from importlib import resources
+
+from jsonschema import Draft202012Validator, validators
+from jsonschema.exceptions import ValidationError
+from referencing import Registry, Resource
+
+from . import checks
+from .entities import Entity, Factory, Finding
+from .lenient import Canonical, Walker
+
+SCHEMA_ID = "https://adfemu.local/schemas/adf.schema.json"
+RESOURCE_DEFS = {"pipeline": "PipelineResource", "linkedService": "LinkedServiceResource",
+                 "dataset": "DatasetResource", "trigger": "TriggerResource", "dataflow": "DataFlowResource",
+                 "integrationRuntime": "IntegrationRuntimeResource", "factory": "Factory",
+                 "credential": "CredentialResource", "managedVirtualNetwork": "ManagedVirtualNetworkResource",
+                 "managedPrivateEndpoint": "ManagedPrivateEndpointResource",
+                 "globalParameters": "GlobalParameterResource"}
+# What ADF accepts although the spec requires it (section 2.1): (definition of the object, missing property)
+TOLERATED_MISSING = {("TumblingWindowTrigger", "pipeline"), ("Pipeline", "activities")}
+
+# L4: the spec's minimum/maximum are reported by the lenient walker as warnings, not enforced
+_LenientValidator = validators.extend(Draft202012Validator, {"minimum": None, "maximum": None})
+
+
+@lru_cache(maxsize=1)
+def adf_schema() -> dict:
+    return json.loads(resources.files(__package__).joinpath("adf.schema.json").read_text())
+
+
+@lru_cache(maxsize=1)
+def _registry() -> Registry:
+    return Registry().with_resource(SCHEMA_ID, Resource.from_contents(adf_schema()))
+
+
+@lru_cache(maxsize=None)
+def _validator(definition: str, strict: bool):
+    cls = Draft202012Validator if strict else _LenientValidator
+    return cls({"$ref": f"{SCHEMA_ID}#/$defs/{definition}"}, registry=_registry())
+
+
+@lru_cache(maxsize=1)
+def _walker() -> Walker:
+    return Walker(adf_schema())
+
+
+def validate_factory(factory: Factory, strict: bool = False) -> list[Finding]:
+    items: list[checks.Item] = []
+    findings: list[Finding] = list(factory.findings)
+    for entity in factory.entities:
+        found, item = validate_entity(entity, strict)
+        findings += found
+        if item is not None:
+            items.append(item)
+    findings += checks.run_all(items)
+    return findings
+
+
+def validate_entity(entity: Entity, strict: bool = False) -> tuple[list[Finding], checks.Item | None]:
+    definition = RESOURCE_DEFS.get(entity.kind)
+    if definition is None or not isinstance(entity.document, dict):
+        return [Finding(entity.source, entity.pointer_prefix, "warning", "ADF-W-UNKNOWN-KIND",
+                        "not recognised as an ADF definition; not checked")], None
+    schema = {"$ref": f"#/$defs/{definition}"}
+    if strict:
+        canonical = Canonical(entity.document)
+        findings = _schema_findings(entity, canonical, definition, strict=True)
+        findings += [_note_finding(entity, n, "error") for n in _walker().canonicalize(schema, entity.document).unknown_types]
+        return findings, checks.Item(entity, canonical)
+    canonical = _walker().canonicalize(schema, entity.document)
+    findings = [_note_finding(entity, note, "warning") for note in canonical.notes + canonical.unknown_types]
+    findings += _schema_findings(entity, canonical, definition, strict=False)
+    return findings, checks.Item(entity, canonical)
+
+
+def _note_finding(entity: Entity, note, severity: str) -> Finding:
+    code = note.code if severity == "warning" else note.code.replace("ADF-W-", "ADF-E-")
+    return Finding(entity.source, entity.pointer_prefix + note.pointer, severity, code, note.message, note.hint)
+
+
+def _schema_findings(entity: Entity, canonical: Canonical, definition: str, strict: bool) -> list[Finding]:
+    found = []
+    for error in _validator(definition, strict).iter_errors(canonical.value):
+        error = _deepest(error)
+        missing = _missing_property(error)
+        severity = "error"
+        if not strict and missing and (_definition_of(error), missing) in TOLERATED_MISSING:
+            severity = "warning"
+        pointer = entity.pointer_prefix + canonical.written_pointer(_pointer(error.absolute_path))
+        code = "ADF-E-SCHEMA" if severity == "error" else "ADF-W-SPEC-REQUIRED"
+        found.append(Finding(entity.source, pointer, severity, code, _message(error)))
+    return found
+
+
+def _deepest(error: ValidationError) -> ValidationError:
+    """For anyOf/oneOf failures, the branch error that explains most, unless it is a dfe union."""
+    if error.schema.get("x-adfemu-dfe") is not None or not error.context:
+        return error
+    return max(error.context, key=lambda e: (len(e.absolute_path), -len(e.schema_path)))
+
+
+def _missing_property(error: ValidationError) -> str | None:
+    if error.validator == "required":
+        return error.message.split("'")[1] if "'" in error.message else None
+    return None
+
+
+def _definition_of(error: ValidationError) -> str | None:
+    """The $defs name of the subschema that raised the error (found by identity)."""
+    for name, candidate in adf_schema()["$defs"].items():
+        if candidate is error.schema:
+            return name
+    return None
+
+
+def _message(error: ValidationError) -> str:
+    dfe = error.schema.get("x-adfemu-dfe") if isinstance(error.schema, dict) else None
+    if dfe is not None:
+        return (f"{json.dumps(error.instance)[:80]} is not a {dfe} value, an '@' expression or an "
+                '{"type": "Expression", "value": "@..."} object')
+    if error.validator == "required":
+        return f"missing required property {error.message.split(' is a required')[0]}"
+    if error.validator == "const" and error.path and error.path[-1] == "type":
+        return f"type must be {error.validator_value!r}"
+    return error.message
+
+
+def _pointer(path) -> str:
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)

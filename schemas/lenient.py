@@ -1,0 +1,226 @@
+"""ADF's leniency, reproduced: canonicalize a definition against the schema and say what changed.
+
+ADF deserialises with case-insensitive member matching and tolerates values the spec's
+schema would reject. ``canonicalize`` walks a document alongside the generated schema
+(``adf.schema.json``, see ``schemas/generate.py`` for its vocabulary) and returns a copy with
+spec spelling, plus one warning per leniency used, each at the JSON pointer where the value
+is written:
+
+- property names matched case-insensitively (``FilePath -> filePath``);
+- enum and discriminator values matched case-insensitively (``string -> String``), and the
+  aliases ``Boolean -> Bool``, ``Integer -> Int``;
+- numbers and booleans written as strings where a number or boolean is expected;
+- a plain string where a secret object is expected (``apiKey``): read as a SecureString;
+- ``minimum``/``maximum`` not enforced (``retryIntervalInSeconds: 5``);
+- unknown discriminator values (an unknown activity or linked-service type).
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any
+
+ALIASES = {"boolean": "Bool", "integer": "Int"}
+
+
+@dataclass
+class Note:
+    pointer: str   # where the value is written (in the document as given)
+    code: str
+    message: str
+    hint: str | None = None
+
+
+@dataclass
+class Canonical:
+    value: Any
+    notes: list[Note] = field(default_factory=list)
+    renames: dict[str, str] = field(default_factory=dict)  # canonical pointer of a renamed key -> written key
+    unknown_types: list[Note] = field(default_factory=list)
+
+    def written_pointer(self, canonical_pointer: str) -> str:
+        """Map a pointer into the canonical document back to the document as written."""
+        if not self.renames:
+            return canonical_pointer
+        out, prefix = "", ""
+        for segment in canonical_pointer.split("/")[1:]:
+            prefix += "/" + segment
+            out += "/" + _escape(self.renames.get(prefix, _unescape(segment)))
+        return out
+
+
+def _escape(token: str) -> str:
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+def _unescape(token: str) -> str:
+    return token.replace("~1", "/").replace("~0", "~")
+
+
+class Walker:
+    def __init__(self, root: dict):
+        self.defs = root["$defs"]
+
+    def canonicalize(self, schema: dict, document: Any) -> Canonical:
+        result = Canonical(copy.deepcopy(document))
+        result.value = self._walk(schema, result.value, "", "", result)
+        return result
+
+    # --- schema resolution ------------------------------------------------------------------------
+
+    def _deref(self, schema: dict) -> dict:
+        while "$ref" in schema and len(schema) <= 3:  # {"$ref", maybe description / x-adfemu-*}
+            target = self.defs[schema["$ref"].rsplit("/", 1)[-1]]
+            if not _annotations_only(schema):
+                break
+            schema = target
+        return schema
+
+    def _facets(self, schema: dict, value: Any, written: str, result: Canonical, seen=None) -> list[dict]:
+        """Every subschema that applies to ``value``: $ref and allOf flattened, discriminators dispatched."""
+        seen = set() if seen is None else seen
+        out: list[dict] = []
+        stack = [schema]
+        while stack:
+            current = stack.pop()
+            if id(current) in seen:
+                continue
+            seen.add(id(current))
+            out.append(current)
+            if "$ref" in current:
+                stack.append(self.defs[current["$ref"].rsplit("/", 1)[-1]])
+            for part in current.get("allOf", []):
+                if "if" in part:
+                    continue  # dispatch handled below
+                stack.append(part)
+            disc = current.get("x-adfemu-discriminator")
+            if disc and isinstance(value, dict):
+                target = self._dispatch(disc, value, written, result)
+                if target:
+                    stack.append({"$ref": f"#/$defs/{target}"})
+        return out
+
+    def _dispatch(self, disc: dict, value: dict, written: str, result: Canonical) -> str | None:
+        prop = disc["property"]
+        key = prop if prop in value else next((k for k in value if k.lower() == prop.lower()), None)
+        if key is None or not isinstance(value[key], str):
+            return None
+        given = value[key]
+        if given in disc["mapping"]:
+            return disc["mapping"][given]
+        for known, target in disc["mapping"].items():
+            if known.lower() == given.lower():
+                value[key] = known
+                result.notes.append(Note(f"{written}/{_escape(key)}", "ADF-W-ENUM-CASE",
+                                         f"'{given}' read as '{known}' (values are matched case-insensitively)"))
+                return target
+        result.unknown_types.append(Note(f"{written}/{_escape(key)}", "ADF-W-UNKNOWN-TYPE",
+                                         f"unknown {prop} '{given}': not in the ADF spec, so it is not checked"))
+        return None
+
+    # --- the walk ---------------------------------------------------------------------------------
+
+    def _walk(self, schema: dict, value: Any, canonical: str, written: str, result: Canonical) -> Any:
+        facets = self._facets(schema, value, written, result)
+        if any(f.get("x-adfemu-secret") for f in facets) and isinstance(value, str):
+            result.notes.append(Note(written, "ADF-W-CLEAR-SECRET",
+                                     "a secret is written in clear text; it is read as a SecureString",
+                                     hint='write {"type": "SecureString", "value": "..."} or an AzureKeyVaultSecret'))
+            return {"type": "SecureString", "value": value}
+        dfe = next((f["x-adfemu-dfe"] for f in facets if "x-adfemu-dfe" in f), None)
+        if dfe is not None:
+            return self._dfe(dfe, value, written, result)
+        if isinstance(value, dict):
+            return self._object(facets, value, canonical, written, result)
+        if isinstance(value, list):
+            items = next((f["items"] for f in facets if isinstance(f.get("items"), dict)), None)
+            if items is not None:
+                return [self._walk(items, v, f"{canonical}/{i}", f"{written}/{i}", result) for i, v in enumerate(value)]
+            return value
+        return self._scalar(facets, value, written, result)
+
+    def _object(self, facets: list[dict], value: dict, canonical: str, written: str, result: Canonical) -> dict:
+        declared: dict[str, dict] = {}
+        extra: dict | None = None
+        for facet in facets:
+            declared.update(facet.get("properties", {}))
+            if isinstance(facet.get("additionalProperties"), dict):
+                extra = facet["additionalProperties"]
+        lower = {name.lower(): name for name in declared}
+        out: dict = {}
+        for key, item in value.items():
+            name = key
+            if key not in declared and key.lower() in lower:
+                name = lower[key.lower()]
+                if name in value:  # both spellings present: keep the spec's, leave this one as an extra
+                    name = key
+                else:
+                    result.notes.append(Note(f"{written}/{_escape(key)}", "ADF-W-NAME-CASE", f"{key} -> {name}",
+                                             hint=f"spell it '{name}' as the spec does"))
+                    result.renames[f"{canonical}/{_escape(name)}"] = key
+            sub = declared.get(name, extra)
+            child_c, child_w = f"{canonical}/{_escape(name)}", f"{written}/{_escape(key)}"
+            out[name] = self._walk(sub, item, child_c, child_w, result) if sub is not None else item
+        return out
+
+    def _scalar(self, facets: list[dict], value: Any, written: str, result: Canonical) -> Any:
+        for facet in facets:
+            if "enum" in facet and isinstance(value, str) and value not in facet["enum"]:
+                match = next((e for e in facet["enum"] if isinstance(e, str) and e.lower() == value.lower()), None)
+                match = match or (ALIASES.get(value.lower()) if ALIASES.get(value.lower()) in facet["enum"] else None)
+                if match:
+                    result.notes.append(Note(written, "ADF-W-ENUM-CASE", f"'{value}' read as '{match}'",
+                                             hint=f"write '{match}'"))
+                    return match
+        wanted = {f.get("type") for f in facets} & {"integer", "number", "boolean"}
+        if wanted and isinstance(value, str):
+            converted = _convert(value, wanted)
+            if converted is not None:
+                result.notes.append(Note(written, "ADF-W-STRING-VALUE", f"'{value}' read as {converted!r}",
+                                         hint="write the value without quotes"))
+                value = converted
+        for facet in facets:
+            low, high = facet.get("minimum"), facet.get("maximum")
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                if low is not None and value < low or high is not None and value > high:
+                    result.notes.append(Note(written, "ADF-W-RANGE",
+                                             f"{value} is outside the spec's range [{low if low is not None else ''}"
+                                             f", {high if high is not None else ''}]; ADF accepts it"))
+        return value
+
+    def _dfe(self, kind: str, value: Any, written: str, result: Canonical) -> Any:
+        """An expression-capable property: the literal, an '@' string or an Expression object."""
+        if isinstance(value, str) and kind in ("int", "bool", "double"):
+            if value.startswith("@"):
+                return value
+            converted = _convert(value, {"int": {"integer"}, "bool": {"boolean"}, "double": {"number"}}[kind])
+            if converted is not None:
+                result.notes.append(Note(written, "ADF-W-STRING-VALUE", f"'{value}' read as {converted!r}",
+                                         hint="write the value without quotes"))
+                return converted
+        if isinstance(value, dict) and isinstance(value.get("type"), str) and value["type"].lower() == "expression" \
+                and value["type"] != "Expression":
+            result.notes.append(Note(f"{written}/type", "ADF-W-ENUM-CASE", f"'{value['type']}' read as 'Expression'"))
+            value = dict(value, type="Expression")
+        return value
+
+
+def _convert(text: str, wanted: set[str]) -> Any:
+    stripped = text.strip()
+    if "boolean" in wanted and stripped.lower() in ("true", "false"):
+        return stripped.lower() == "true"
+    if "integer" in wanted:
+        try:
+            return int(stripped)
+        except ValueError:
+            pass
+    if "number" in wanted:
+        try:
+            return float(stripped)
+        except ValueError:
+            pass
+    return None
+
+
+def _annotations_only(schema: dict) -> bool:
+    return all(k == "$ref" or k == "description" or k.startswith("x-adfemu") for k in schema)

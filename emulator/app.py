@@ -18,7 +18,6 @@ from .backend import Backend
 from .config import Config
 from .journal import Journal
 from .jobs import JobRunner
-from .secrets import redact
 from .storage import BlobStore, StorageUnavailable
 
 log = logging.getLogger("adfemu.emulator")

@@ -61,7 +61,7 @@ def validate_factory(factory: Factory, strict: bool = False) -> list[Finding]:
         findings += found
         if item is not None:
             items.append(item)
-    findings += checks.run_all(items)
+    findings += checks.run_all(items, factory.is_template_set)
     return findings
 
 

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
-from .entities import Entity, Finding
+from .entities import PLACEHOLDER, Entity, Finding
 from .lenient import Canonical
 
 FORBIDDEN = set(".+?/<>*%&:\\")
@@ -19,7 +19,7 @@ STORAGE_TYPES = {"AzureStorage", "AzureBlobStorage"}
 DATASET_EXTENSIONS = (".csv", ".tsv", ".arff")
 MAX_ACTIVITIES, WARN_ACTIVITIES, MAX_PARAMETERS, MAX_BATCH = 120, 80, 50, 50
 PARAM_REF = re.compile(r"pipeline\(\)\s*\??\.\s*parameters\s*\??(?:\.\s*([A-Za-z_][\w]*)|\[\s*'([^']*)'\s*\])", re.I)
-GLOBAL_REF = re.compile(r"pipeline\(\)\s*\??\.\s*globalParameters\s*\??(?:\.\s*([A-Za-z_][\w]*)|\[\s*'([^']*)'\s*\])", re.I)
+GLOBAL_REF = re.compile(r"pipeline\(\)\s*\??\.\s*globalParameters\s*\??(?:\.\s*([A-Za-z_][\w-]*)|\[\s*'([^']*)'\s*\])", re.I)
 VARIABLE_REF = re.compile(r"variables\(\s*'([^']*)'\s*\)", re.I)
 TIMESPAN = re.compile(r"^(?:(\d+)\.)?(\d{1,2}):(\d{2}):(\d{2})(?:\.\d+)?$")
 
@@ -48,6 +48,7 @@ class Index:
     """Entities by kind and case-insensitive name."""
 
     def __init__(self, items: list[Item]):
+        self.template_set = False
         self.by_kind: dict[str, dict[str, Item]] = {}
         for item in items:
             self.by_kind.setdefault(item.entity.kind, {}).setdefault(item.entity.name.lower(), item)
@@ -56,8 +57,9 @@ class Index:
         return self.by_kind.get(kind, {}).get(name.lower())
 
 
-def run_all(items: list[Item]) -> list[Finding]:
+def run_all(items: list[Item], template_set: bool = False) -> list[Finding]:
     index = Index(items)
+    index.template_set = template_set
     found: list[Finding] = list(unique_names(items))
     for item in items:
         found += naming(item)
@@ -92,8 +94,6 @@ def name_problem(name: str, kind: str) -> str | None:
         return f"the name contains {' '.join(repr(c) for c in bad)}, which ADF forbids in names"
     if kind in ("linkedService", "dataset", "dataflow") and "-" in name:
         return f"a {kind} name may not contain '-'"
-    if kind in ("pipeline", "linkedService", "dataset", "dataflow") and not name[0].isalpha():
-        return "the name must start with a letter"
     if kind == "pipeline" and len(name) > 140:
         return f"a pipeline name has at most 140 characters ({len(name)} here)"
     if kind == "activity":
@@ -105,12 +105,16 @@ def name_problem(name: str, kind: str) -> str | None:
 
 
 def naming(item: Item) -> list[Finding]:
-    kind = item.entity.kind
+    kind, name = item.entity.kind, item.entity.name
     if kind not in ("pipeline", "linkedService", "dataset", "dataflow"):
         return []
-    problem = name_problem(item.entity.name, kind)
-    return [item.finding("/name", "error", "ADF-E-NAME", f"invalid {kind} name '{item.entity.name}': {problem}")] \
-        if problem else []
+    problem = name_problem(name, kind)
+    if problem:
+        return [item.finding("/name", "error", "ADF-E-NAME", f"invalid {kind} name '{name}': {problem}")]
+    if not name[0].isalpha():  # documented, but real factories publish such names (procfwk's 01-Grandparent)
+        return [item.finding("/name", "warning", "ADF-W-NAME", f"the naming rules say a {kind} name starts with "
+                                                                f"a letter; '{name}' does not")]
+    return []
 
 
 # --- references -----------------------------------------------------------------------------------
@@ -136,7 +140,7 @@ def references(item: Item, index: Index) -> list[Finding]:
             continue
         kind = REFERENCE_KINDS.get(value.get("type")) if isinstance(value.get("type"), str) else None
         name = value.get("referenceName")
-        if kind and isinstance(name, str) and not name.startswith("@"):
+        if kind and isinstance(name, str) and not name.startswith("@") and not PLACEHOLDER.search(name):
             found += _resolve(item, index, kind, name, pointer + "/referenceName")
         if value.get("type") == "AzureKeyVaultSecret" and isinstance(value.get("store"), dict):
             store = value["store"].get("referenceName")
@@ -150,6 +154,10 @@ def references(item: Item, index: Index) -> list[Finding]:
 
 def _resolve(item: Item, index: Index, kind: str, name: str, pointer: str) -> list[Finding]:
     target = index.get(kind, name)
+    if target is None and index.template_set:
+        return [item.finding(pointer, "warning", "ADF-W-REFERENCE-OUTSIDE",
+                             f"{kind} '{name}' is not in this template set; it must exist in the factory the "
+                             "templates are deployed to")]
     if target is None:
         return [item.finding(pointer, "error", "ADF-E-REFERENCE", f"{kind} '{name}' does not exist in this factory")]
     if target.entity.name != name:

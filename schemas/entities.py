@@ -7,7 +7,10 @@ pointer to a line and column of its file.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+import re
 from typing import Any
+
+PLACEHOLDER = re.compile(r"\{[^{}]+\}")  # template placeholders such as {IR}, replaced before deployment
 
 # entity kinds, named after the ADF git folders they live in
 KINDS = ("pipeline", "linkedService", "dataset", "trigger", "dataflow", "integrationRuntime", "factory",
@@ -46,3 +49,9 @@ class Factory:
     root: str
     entities: list[Entity] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)  # problems met while reading (e.g. control characters)
+
+    @property
+    def is_template_set(self) -> bool:
+        """Entity files named with ``{placeholders}`` (``Copy_{IR}.json``) are templates, instantiated into a
+        real factory before deployment: what they reference may live in that factory, not beside them."""
+        return any(PLACEHOLDER.search(e.name) for e in self.entities)

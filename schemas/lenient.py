@@ -68,14 +68,6 @@ class Walker:
 
     # --- schema resolution ------------------------------------------------------------------------
 
-    def _deref(self, schema: dict) -> dict:
-        while "$ref" in schema and len(schema) <= 3:  # {"$ref", maybe description / x-adfemu-*}
-            target = self.defs[schema["$ref"].rsplit("/", 1)[-1]]
-            if not _annotations_only(schema):
-                break
-            schema = target
-        return schema
-
     def _facets(self, schema: dict, value: Any, written: str, result: Canonical, seen=None) -> list[dict]:
         """Every subschema that applies to ``value``: $ref and allOf flattened, discriminators dispatched."""
         seen = set() if seen is None else seen
@@ -220,7 +212,3 @@ def _convert(text: str, wanted: set[str]) -> Any:
         except ValueError:
             pass
     return None
-
-
-def _annotations_only(schema: dict) -> bool:
-    return all(k == "$ref" or k == "description" or k.startswith("x-adfemu") for k in schema)

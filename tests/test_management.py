@@ -7,7 +7,7 @@ import requests
 from emulator.experiments import ilearner
 
 from .helpers import (FREE_SVC, FREE_TOKEN, FREE_WS, PREDICTIVE, RESOURCE, TRAIN_CSV, TRAINING, TRAINING_KEY,
-                      UPDATABLE_KEY, UPDATABLE_NAME, WS, WS_TOKEN, upload)
+                      UPDATABLE_KEY, UPDATABLE_NAME, WS_TOKEN, upload)
 
 ENDPOINT_FIELDS = {"Name", "Description", "CreationTime", "WorkspaceId", "WebServiceId", "HelpLocation", "PrimaryKey",
                    "SecondaryKey", "ApiLocation", "Version", "MaxConcurrentCalls", "DiagnosticsTraceLevel",

@@ -58,5 +58,43 @@ def serve(config_path: str, host: str, port: int, storage: str | None, verbose: 
         click.echo("adfemu stopped")
 
 
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "junit"]), default="text", show_default=True,
+              help="One line per problem, one JSON document, or JUnit XML for CI.")
+@click.option("--strict", is_flag=True, help="Check against the spec as written (no ADF leniency).")
+def validate(paths: tuple[str, ...], fmt: str, strict: bool) -> None:
+    """Check ADF definitions as ADF's "Validate all" would.
+
+    PATHS are factory folders (ADF git layout; a folder holding several factory roots validates each
+    on its own), ARM template exports (ARMTemplateForFactory.json) or single definition files.
+    Exit 0 without errors, 1 with errors, 2 when the input cannot be read.
+    """
+    from adfemu import report
+    from runner.factory import LoadError, load_paths
+    from schemas.adf import validate_factory
+
+    try:
+        factories = load_paths(list(paths))
+    except LoadError as exc:
+        click.echo(f"adfemu validate: {exc}", err=True)
+        sys.exit(2)
+    findings = []
+    for factory in factories:
+        for finding in validate_factory(factory, strict=strict):
+            finding.line, finding.column = factory.locate(finding.source, finding.pointer) or (None, None)
+            findings.append(finding)
+    findings.sort(key=lambda f: (f.source, f.line or 0, f.column or 0, f.code))
+    sources = sorted({e.source for f in factories for e in f.entities} | {f.source for f in findings})
+    info = report.summary(findings, len(sources), len(factories))
+    if fmt == "json":
+        click.echo(report.as_json(findings, info))
+    elif fmt == "junit":
+        click.echo(report.junit(findings, info, sources))
+    else:
+        click.echo(report.text(findings, info))
+    sys.exit(1 if info["errors"] else 0)
+
+
 if __name__ == "__main__":
     main()

@@ -74,10 +74,11 @@ def validate_entity(entity: Entity, strict: bool = False) -> tuple[list[Finding]
     if strict:
         canonical = Canonical(entity.document)
         findings = _schema_findings(entity, canonical, definition, strict=True)
-        findings += [_note_finding(entity, n, "error") for n in _walker().canonicalize(schema, entity.document).unknown_types]
+        # the schema does not pin discriminator values: an unknown or mis-cased type is the walker's to report
+        findings += [_note_finding(entity, n, "error") for n in _walker().canonicalize(schema, entity.document).type_notes]
         return findings, checks.Item(entity, canonical)
     canonical = _walker().canonicalize(schema, entity.document)
-    findings = [_note_finding(entity, note, "warning") for note in canonical.notes + canonical.unknown_types]
+    findings = [_note_finding(entity, note, "warning") for note in canonical.notes + canonical.type_notes]
     findings += _schema_findings(entity, canonical, definition, strict=False)
     return findings, checks.Item(entity, canonical)
 

@@ -36,7 +36,7 @@ class Canonical:
     value: Any
     notes: list[Note] = field(default_factory=list)
     renames: dict[str, str] = field(default_factory=dict)  # canonical pointer of a renamed key -> written key
-    unknown_types: list[Note] = field(default_factory=list)
+    type_notes: list[Note] = field(default_factory=list)  # discriminator values unknown or matched ignoring case
 
     def written_pointer(self, canonical_pointer: str) -> str:
         """Map a pointer into the canonical document back to the document as written."""
@@ -103,10 +103,11 @@ class Walker:
         for known, target in disc["mapping"].items():
             if known.lower() == given.lower():
                 value[key] = known
-                result.notes.append(Note(f"{written}/{_escape(key)}", "ADF-W-ENUM-CASE",
-                                         f"'{given}' read as '{known}' (values are matched case-insensitively)"))
+                result.type_notes.append(Note(f"{written}/{_escape(key)}", "ADF-W-TYPE-CASE",
+                                              f"{prop} '{given}' read as '{known}' (matched case-insensitively)",
+                                              hint=f"write '{known}'"))
                 return target
-        result.unknown_types.append(Note(f"{written}/{_escape(key)}", "ADF-W-UNKNOWN-TYPE",
+        result.type_notes.append(Note(f"{written}/{_escape(key)}", "ADF-W-UNKNOWN-TYPE",
                                          f"unknown {prop} '{given}': not in the ADF spec, so it is not checked"))
         return None
 

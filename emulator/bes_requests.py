@@ -101,7 +101,7 @@ def _address(ref: dict, container: str, blob: str, port: str) -> BlobAddress:
         try:
             parts = parse_connection_string(connection)
         except ValueError:
-            raise errors.InvalidBlobConnectionString(redact(connection), target=port) from None
+            raise errors.InvalidBlobConnectionString(redact(connection), target=port) from None  # keys masked again at render
         account = parts.get("AccountName")
         if not account and parts.get("BlobEndpoint"):
             account = account_from_base_location(parts["BlobEndpoint"])

@@ -7,15 +7,16 @@ knows (endpoint keys, workspace tokens) are replaced wherever they appear.
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 from typing import Iterable
 
 MASK = "***"
 
 _PATTERNS = [
-    (re.compile(r"(AccountKey=)[^;\"'\s&]+", re.IGNORECASE), r"\1" + MASK),
-    (re.compile(r"(SharedAccessSignature=)[^;\"'\s]+", re.IGNORECASE), r"\1" + MASK),
-    (re.compile(r"([?&]sig=)[^&\"'\s]+", re.IGNORECASE), r"\1" + MASK),
-    (re.compile(r"(\bBearer\s+)[^\s\"',]+", re.IGNORECASE), r"\1" + MASK),
+    (re.compile(r"(AccountKey\s*=\s*)[^;\"'\s&]+", re.IGNORECASE), r"\1" + MASK),
+    (re.compile(r"(SharedAccessSignature\s*=\s*)[^;\"'\s]+", re.IGNORECASE), r"\1" + MASK),
+    (re.compile(r"(\bsig=)[^&\"'\s]+", re.IGNORECASE), r"\1" + MASK),
+    (re.compile(r"(\bBearer\s+(?:Bearer\s+)*)[^\s\"',]+", re.IGNORECASE), r"\1" + MASK),
     (re.compile(r"(\"(?:PrimaryKey|SecondaryKey|apiKey|key|PrimaryToken|SecondaryToken)\"\s*:\s*\")[^\"]*(\")",
                 re.IGNORECASE), r"\1" + MASK + r"\2"),
 ]
@@ -23,7 +24,9 @@ _PATTERNS = [
 
 def redact(text: str, known: Iterable[str] = ()) -> str:
     """Return ``text`` with every secret replaced by ``***``."""
-    for value in sorted((k for k in known if k), key=len, reverse=True):
+    values = {k for k in known if k}
+    values |= {quote(k, safe="") for k in values}  # as they appear URL-encoded in a query string or path
+    for value in sorted(values, key=len, reverse=True):
         text = text.replace(value, MASK)
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)

@@ -19,6 +19,7 @@ from azure.storage.blob import BlobClient, BlobSasPermissions, BlobServiceClient
 from . import errors
 
 SAS_LIFETIME = timedelta(hours=24)
+UNSENDABLE = "The blob address contains characters that cannot be sent to storage"
 
 
 class StorageUnavailable(RuntimeError):
@@ -120,6 +121,8 @@ class BlobStore:
             raise errors.BlobNotFound(shown_as, "The specified blob does not exist")
         except HttpResponseError as exc:
             raise errors.BlobNotFound(shown_as, _storage_message(exc))
+        except UnicodeError:
+            raise errors.BlobNotFound(shown_as, UNSENDABLE) from None
         except AzureError as exc:
             raise StorageUnavailable(str(exc)) from exc
 
@@ -131,6 +134,8 @@ class BlobStore:
             raise errors.BlobNotFound(shown_as, "The specified blob does not exist")
         except HttpResponseError as exc:
             raise errors.BlobNotFound(shown_as, _storage_message(exc))
+        except UnicodeError:
+            raise errors.BlobNotFound(shown_as, UNSENDABLE) from None
         except AzureError as exc:
             raise StorageUnavailable(str(exc)) from exc
 
@@ -148,6 +153,8 @@ class BlobStore:
             self._client(address).upload_blob(data, overwrite=True)
         except HttpResponseError as exc:
             raise errors.BlobNotFound(address.relative_location, _storage_message(exc)) from None
+        except UnicodeError:
+            raise errors.BlobNotFound(address.relative_location, UNSENDABLE) from None
         except AzureError as exc:
             raise StorageUnavailable(str(exc)) from exc
 

@@ -28,7 +28,8 @@ def update_resources(backend: Backend, store: BlobStore, svc: WebService, ep: En
         name, location = _resource_item(item)
         if name not in ep.resources:
             raise errors.UnknownResourceName(name, ", ".join(ep.resources), target=name)
-        data = store.read(_address(location, name), location["BaseLocation"] + location["RelativeLocation"])
+        shown = location["BaseLocation"].rstrip("/") + "/" + location["RelativeLocation"].lstrip("/")
+        data = store.read(_address(location, name), shown)
         try:
             svc.model_check(data)
         except ValueError as exc:

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Response, current_app, request
 
 from .. import errors
+from ..secrets import redact
 
 JSON_TYPE = "application/json; charset=utf-8"
 
@@ -21,7 +22,16 @@ def json_response(payload: Any, status: int = 200, headers: dict | None = None) 
 
 
 def render_aml_error(error: errors.AmlError) -> Response:
-    return json_response(error.envelope(), error.status)
+    """The AML envelope; any known key a message would echo back (an id, a name) is masked."""
+    text = redact(json.dumps(error.envelope()), _known_secrets())
+    return Response(text, status=error.status, content_type=JSON_TYPE)
+
+
+def _known_secrets() -> list[str]:
+    try:
+        return emulator().backend.secrets()
+    except (RuntimeError, KeyError):  # outside an app context
+        return []
 
 
 def bearer_token() -> str | None:
@@ -39,7 +49,7 @@ def json_body(*, empty_ok: bool = False) -> Any:
         raise errors.RequestBodyInvalid()
     try:
         return json.loads(raw.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (ValueError, RecursionError):  # bad UTF-8, bad JSON, too deep, an integer too long to convert
         raise errors.RequestBodyInvalid() from None
 
 

@@ -61,7 +61,9 @@ def put_endpoint(ws_id, service_id, name):
     backend = emulator().backend
     ws = backend.workspace(ws_id)
     _authorize(ws)
-    body = json_body(empty_ok=True) or {}
+    body = json_body(empty_ok=True)
+    if body is None and not request.get_data(cache=True).strip():
+        body = {}  # no body at all: default settings (a JSON null is not an object)
     if not isinstance(body, dict):
         raise errors.RequestBodyInvalid()
     svc, ep, created = backend.put_endpoint(ws_id, service_id, name, body)

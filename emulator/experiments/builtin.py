@@ -117,10 +117,13 @@ def evaluation(model: ilearner.TrainedModel, x: np.ndarray, labels: list[str]) -
 def features_matrix(table: Table, features: list[str]) -> np.ndarray:
     index = [table.columns.index(f) for f in features]
     try:
-        return np.asarray([[float(row[i]) for i in index] for row in table.rows], dtype=float).reshape(
+        matrix = np.asarray([[float(row[i]) for i in index] for row in table.rows], dtype=float).reshape(
             len(table.rows), len(index))
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:
         raise InputMismatch(f"Error 0018: The feature columns must be numeric ({exc}).") from None
+    if not np.isfinite(matrix).all():
+        raise InputMismatch("Error 0018: The feature columns must hold finite numbers (no NaN or infinity).")
+    return matrix
 
 
 def _concatenate(inputs: Mapping[str, Table]) -> Table:

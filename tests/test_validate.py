@@ -1,0 +1,270 @@
+"""`adfemu validate`: checklist items 4-8, 27 and 28 of adf-semantics.md section 9, the corpus and the seed."""
+from __future__ import annotations
+
+import collections
+import copy
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from adfemu.cli import main
+from runner.factory import load_paths
+from schemas.adf import validate_entity, validate_factory
+from schemas.entities import Entity, Factory
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT.parent / "shared" / "reference" / "real-adf-definitions"
+SEED = ROOT / "fixtures" / "seed-factory"
+SPEC_CODES = {"ADF-E-SCHEMA", "ADF-E-UNKNOWN-TYPE", "ADF-E-TYPE-CASE"}
+needs_corpus = pytest.mark.skipif(not CORPUS.exists(), reason=f"the reference corpus is not at {CORPUS}")
+
+
+def _validate(paths, strict=False):
+    findings = []
+    for factory in load_paths([str(p) for p in paths]):
+        findings += validate_factory(factory, strict=strict)
+    return findings
+
+
+def _pipeline(*activities, parameters=None, variables=None) -> Entity:
+    props = {"activities": list(activities)}
+    if parameters is not None:
+        props["parameters"] = parameters
+    if variables is not None:
+        props["variables"] = variables
+    return Entity("pipeline", "P", {"name": "P", "properties": props}, "P.json")
+
+
+def _wait(name: str, *depends) -> dict:
+    return {"name": name, "type": "Wait", "typeProperties": {"waitTimeInSeconds": 1},
+            "dependsOn": [{"activity": d, "dependencyConditions": ["Succeeded"]} for d in depends]}
+
+
+def _errors(findings):
+    return [(f.pointer, f.code) for f in findings if f.severity == "error"]
+
+
+# --- item 4: the corpus, lenient and strict --------------------------------------------------------
+
+@needs_corpus
+def test_corpus_validates_without_errors_except_one_broken_dependency():
+    findings = _validate([CORPUS])
+    errors = [f for f in findings if f.severity == "error"]
+    # The one error is real: BigFactorySample2's "Multiple Waits" has Wait 4 depend on "If Condition1", an
+    # activity that exists under no casing (checklist item 7 makes that an error; the activity is "If Condition").
+    assert [(Path(f.source).name, f.pointer, f.code) for f in errors] == [
+        ("Multiple Waits.json", "/properties/activities/2/dependsOn/0/activity", "ADF-E-DEPENDSON")]
+    by_code = collections.Counter(f.code for f in findings if f.severity == "warning")
+    unattached = [f for f in findings if f.code == "ADF-W-TRIGGER-NO-PIPELINE"]
+    assert [Path(f.source).name for f in unattached] == ["TR_TumblingWindow.json"]
+    assert by_code["ADF-W-ENUM-CASE"] > 100 and by_code["ADF-W-NAME-CASE"] == 3 and by_code["ADF-W-RANGE"] >= 1
+
+
+@needs_corpus
+def test_strict_reproduces_the_spec_measurement():
+    findings = _validate([CORPUS], strict=True)
+    failing = {f.source for f in findings if f.severity == "error" and f.code in SPEC_CODES}
+    entities = [e for factory in load_paths([str(CORPUS)]) for e in factory.entities]
+    passed = collections.Counter(e.kind for e in entities if e.source not in failing)
+    assert len(entities) == 159
+    assert sum(passed.values()) == 50
+    assert passed["pipeline"] == 3
+
+
+# --- item 5: PascalCase keys in the seed ------------------------------------------------------------
+
+def test_seed_validates_with_warnings_that_name_what_will_fail():
+    findings = _validate([SEED])
+    assert _errors(findings) == []
+    renames = {(f.pointer, f.message) for f in findings if f.code == "ADF-W-NAME-CASE"}
+    assert ("/properties/activities/0/typeProperties/webServiceInputs/input1/FilePath", "FilePath -> filePath") in renames
+    assert ("/properties/activities/0/typeProperties/webServiceOutputs/output1/LinkedServiceName",
+            "LinkedServiceName -> linkedServiceName") in renames
+    extensions = [f.pointer for f in findings if f.code == "ADF-W-BES-EXTENSION"]
+    assert len(extensions) == 3
+    not_produced = [f for f in findings if f.code == "ADF-W-MODEL-NOT-PRODUCED"]
+    assert len(not_produced) == 1 and "newModelForArm.ilearner" in not_produced[0].message
+    assert {f.code for f in findings} >= {"ADF-W-CLEAR-SECRET", "ADF-W-JSON-CONTROL-CHAR", "ADF-W-DEPENDSON-CASE"}
+
+
+def test_canonical_document_uses_spec_spelling():
+    factory = load_paths([str(SEED / "pipeline" / "LookupPipelineDemo.json")])[0]
+    _, item = validate_entity(factory.entities[0])
+    port = item.canonical.value["properties"]["activities"][0]["typeProperties"]["webServiceInputs"]["input1"]
+    assert set(port) == {"linkedServiceName", "filePath"} and port["filePath"] == "azuremltesting/input"
+
+
+def test_strict_rejects_the_seed_spelling():
+    findings = _validate([SEED / "pipeline" / "LookupPipelineDemo.json"], strict=True)
+    assert any(f.code == "ADF-E-SCHEMA" and "filePath" in f.message for f in findings)
+
+
+# --- item 6: lower-case parameter types and the Boolean alias --------------------------------------
+
+@pytest.mark.parametrize("kind, spelled, canonical", [
+    ("parameters", "string", "String"), ("parameters", "int", "Int"), ("parameters", "bool", "Bool"),
+    ("parameters", "object", "Object"), ("variables", "Boolean", "Bool"), ("variables", "string", "String")])
+def test_parameter_and_variable_types_are_read_case_insensitively(kind, spelled, canonical):
+    entity = _pipeline(_wait("W"), **{kind: {"x": {"type": spelled}}})
+    findings, item = validate_entity(entity)
+    assert _errors(findings) == []
+    assert item.canonical.value["properties"][kind]["x"]["type"] == canonical
+    assert any(f.code == "ADF-W-ENUM-CASE" and f.pointer == f"/properties/{kind}/x/type" for f in findings)
+    strict, _ = validate_entity(entity, strict=True)
+    assert any(f.pointer == f"/properties/{kind}/x/type" for f in strict if f.severity == "error")
+
+
+# --- item 7: dependsOn resolution ------------------------------------------------------------------
+
+def test_depends_on_with_other_case_is_a_warning_and_missing_is_an_error():
+    factory = Factory("mem", [_pipeline(_wait("amlBEGetilearner"), _wait("next", "amlbeGetilearner"), _wait("x", "nope"))])
+    findings = validate_factory(factory)
+    case = [f for f in findings if f.code == "ADF-W-DEPENDSON-CASE"]
+    assert [f.pointer for f in case] == ["/properties/activities/1/dependsOn/0/activity"]
+    assert _errors(findings) == [("/properties/activities/2/dependsOn/0/activity", "ADF-E-DEPENDSON")]
+
+
+# --- item 8: duplicates and cycles -----------------------------------------------------------------
+
+def test_duplicate_activity_names_include_nested_ones_case_insensitively():
+    loop = {"name": "Loop", "type": "ForEach", "typeProperties": {
+        "items": {"type": "Expression", "value": "@createArray(1)"}, "activities": [_wait("step")]}}
+    factory = Factory("mem", [_pipeline(_wait("STEP"), loop)])
+    assert _errors(validate_factory(factory)) == [
+        ("/properties/activities/1/typeProperties/activities/0/name", "ADF-E-DUPLICATE-ACTIVITY")]
+
+
+def test_dependency_cycles_are_errors():
+    factory = Factory("mem", [_pipeline(_wait("a", "c"), _wait("b", "a"), _wait("c", "b"))])
+    errors = _errors(validate_factory(factory))
+    assert errors and all(code == "ADF-E-CYCLE" for _, code in errors)
+
+
+# --- item 27: naming rules ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kind, name, ok", [
+    ("dataset", "my-data", False), ("linkedService", "ls-1", False), ("pipeline", "pipe-line", True),
+    ("pipeline", "a.b", False), ("pipeline", "x" * 140, True), ("pipeline", "x" * 141, False),
+    ("dataset", "with space", True), ("pipeline", "a:b", False), ("dataset", "a%b", False)])
+def test_entity_names(kind, name, ok):
+    props = {"pipeline": {"activities": []}, "dataset": {"type": "Json", "linkedServiceName": {
+        "referenceName": "ls", "type": "LinkedServiceReference"}}, "linkedService": {"type": "AzureBlobStorage",
+                                                                                       "typeProperties": {}}}[kind]
+    entities = [Entity(kind, name, {"name": name, "properties": props}, "f.json"),
+                Entity("linkedService", "ls", {"name": "ls", "properties": {"type": "AzureBlobStorage",
+                                                                             "typeProperties": {}}}, "ls.json")]
+    names = [f for f in validate_factory(Factory("mem", entities)) if f.code == "ADF-E-NAME"]
+    assert (not names) == ok, names
+
+
+@pytest.mark.parametrize("name, ok", [("x" * 55, True), ("x" * 56, False), ("Set Run Id", True), ("a/b", False),
+                                      ("_private", True), ("-lead", False)])
+def test_activity_names(name, ok):
+    findings = validate_factory(Factory("mem", [_pipeline(_wait(name))]))
+    assert (not [f for f in findings if f.code == "ADF-E-NAME"]) == ok
+
+
+# --- item 28: limits -------------------------------------------------------------------------------
+
+def test_activity_and_parameter_limits():
+    many = lambda n: Factory("mem", [_pipeline(*[_wait(f"w{i}") for i in range(n)])])  # noqa: E731
+    assert not [f for f in validate_factory(many(80)) if "LIMIT" in f.code]
+    assert [f.code for f in validate_factory(many(81)) if "LIMIT" in f.code] == ["ADF-W-LIMIT"]
+    assert [f.code for f in validate_factory(many(121)) if "LIMIT" in f.code] == ["ADF-E-LIMIT"]
+    params = {f"p{i}": {"type": "String"} for i in range(51)}
+    assert [f.code for f in validate_factory(Factory("mem", [_pipeline(_wait("w"), parameters=params)]))
+            if "LIMIT" in f.code] == ["ADF-E-LIMIT"]
+
+
+def test_nested_activities_count_toward_the_limit():
+    inner = [_wait(f"i{i}") for i in range(80)]
+    loop = {"name": "Loop", "type": "ForEach", "typeProperties": {
+        "items": {"type": "Expression", "value": "@createArray(1)"}, "activities": inner}}
+    assert [f.code for f in validate_factory(Factory("mem", [_pipeline(loop)])) if "LIMIT" in f.code] == ["ADF-W-LIMIT"]
+
+
+# --- AzureML rules -----------------------------------------------------------------------------------
+
+def _aml_factory(update_path="models/m.ilearner", ls_type="AzureStorage", with_endpoint=True) -> Factory:
+    storage = {"name": "Storage", "properties": {"type": ls_type, "typeProperties": {"connectionString": "x"}}}
+    aml_props = {"mlEndpoint": "https://x/jobs", "apiKey": {"type": "SecureString", "value": "k"}}
+    if with_endpoint:
+        aml_props["updateResourceEndpoint"] = "https://management.azureml.net/workspaces/w/webservices/s/endpoints/e"
+    aml = {"name": "Aml", "properties": {"type": "AzureML", "typeProperties": aml_props}}
+    ref = lambda n: {"referenceName": n, "type": "LinkedServiceReference"}  # noqa: E731
+    bes = {"name": "Train", "type": "AzureMLBatchExecution", "linkedServiceName": ref("Aml"), "typeProperties": {
+        "webServiceInputs": {"input1": {"linkedServiceName": ref("Storage"), "filePath": "data/train.csv"}},
+        "webServiceOutputs": {"output1": {"linkedServiceName": ref("Storage"), "filePath": "models/m.ilearner"}}}}
+    update = {"name": "Update", "type": "AzureMLUpdateResource", "linkedServiceName": ref("Aml"),
+              "dependsOn": [{"activity": "Train", "dependencyConditions": ["Succeeded"]}],
+              "typeProperties": {"trainedModelName": "M [trained model]", "trainedModelLinkedServiceName": ref("Storage"),
+                                 "trainedModelFilePath": update_path}}
+    return Factory("mem", [Entity("linkedService", "Storage", storage, "Storage.json"),
+                           Entity("linkedService", "Aml", aml, "Aml.json"),
+                           Entity("pipeline", "P", {"name": "P", "properties": {"activities": [bes, update]}}, "P.json")])
+
+
+def test_aml_pipeline_without_problems():
+    assert [f for f in validate_factory(_aml_factory())] == []
+
+
+def test_aml_rules():
+    assert ("/properties/activities/1/typeProperties/trainedModelFilePath", "ADF-E-ILEARNER") in \
+        _errors(validate_factory(_aml_factory(update_path="models/m.bin")))
+    wrong_type = _errors(validate_factory(_aml_factory(ls_type="AzureSqlDatabase")))
+    assert ("/properties/activities/0/typeProperties/webServiceInputs/input1/linkedServiceName/referenceName",
+            "ADF-E-LINKED-SERVICE-TYPE") in wrong_type
+    no_endpoint = validate_factory(_aml_factory(with_endpoint=False))
+    assert [f.code for f in no_endpoint] == ["ADF-W-NO-UPDATE-ENDPOINT"]
+
+
+def test_dfe_properties_accept_literal_expression_string_and_object():
+    for value, ok in ((3, True), ("@pipeline().parameters.n", True), ({"type": "Expression", "value": "@x"}, True),
+                      ([1], False)):
+        act = dict(_wait("w"), typeProperties={"waitTimeInSeconds": value})
+        findings = validate_factory(Factory("mem", [_pipeline(act, parameters={"n": {"type": "Int"}})]))
+        assert (not _errors(findings)) == ok, (value, findings)
+
+
+def test_undeclared_parameters_and_variables_are_errors():
+    act = {"name": "s", "type": "SetVariable", "typeProperties": {
+        "variableName": "v", "value": "@concat(pipeline().parameters.known, pipeline().parameters.unknown, variables('w'))"}}
+    errors = [(p, c) for p, c in _errors(validate_factory(Factory("mem", [_pipeline(
+        act, parameters={"known": {"type": "String"}}, variables={"v": {"type": "String"}})])))]
+    assert errors == [("/properties/activities/0/typeProperties/value", "ADF-E-UNDECLARED")] * 2
+
+
+# --- the command -----------------------------------------------------------------------------------
+
+def test_cli_formats_and_exit_codes(tmp_path):
+    runner = CliRunner()
+    ok = runner.invoke(main, ["validate", str(SEED)])
+    assert ok.exit_code == 0 and "0 error(s), 15 warning(s) in 5 file(s), 1 factory" in ok.output
+    line = next(l for l in ok.output.splitlines() if "ADF-W-DEPENDSON-CASE" in l)
+    assert line.startswith(f"{SEED}/pipeline/LookupPipelineDemo.json:59:")
+    doc = json.loads(runner.invoke(main, ["validate", "--format", "json", str(SEED)]).output)
+    assert set(doc["problems"][0]) == {"file", "line", "column", "pointer", "severity", "code", "message", "hint"}
+    assert doc["summary"]["warnings"] == 15
+
+    broken = tmp_path / "pipeline"
+    broken.mkdir()
+    (broken / "P.json").write_text(json.dumps({"name": "P", "properties": {"activities": [_wait("a", "zzz")]}}))
+    failed = runner.invoke(main, ["validate", "--format", "junit", str(tmp_path)])
+    assert failed.exit_code == 1 and "<failure" in failed.output and "ADF-E-DEPENDSON" in failed.output
+    assert runner.invoke(main, ["validate", str(tmp_path / "missing")]).exit_code == 2
+
+
+def test_arm_template_pointers_point_into_the_template(tmp_path):
+    pipeline = json.loads((SEED / "pipeline" / "LookupPipelineDemo.json").read_text())
+    template = {"$schema": "https://schema.management.azure.com/schemas/2015-01-01/deploymentTemplate.json#",
+                "contentVersion": "1.0.0.0", "parameters": {"factoryName": {"type": "string"}},
+                "resources": [{"name": "[concat(parameters('factoryName'), '/LookupPipelineDemo')]",
+                               "type": "Microsoft.DataFactory/factories/pipelines", "apiVersion": "2018-06-01",
+                               "properties": copy.deepcopy(pipeline["properties"])}]}
+    path = tmp_path / "ARMTemplateForFactory.json"
+    path.write_text(json.dumps(template, indent=2))
+    findings = _validate([path])
+    case = [f for f in findings if f.code == "ADF-W-DEPENDSON-CASE"]
+    assert [f.pointer for f in case] == ["/resources/0/properties/activities/1/dependsOn/0/activity"]

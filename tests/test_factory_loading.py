@@ -104,8 +104,9 @@ def test_corpus_loads_into_one_factory_per_root_with_159_entities():
         for e in f.entities:
             assert e.pointer_prefix == ""
             assert e.document == json.loads(Path(e.source).read_text(encoding="utf-8"))
-            name = e.document.get("name")
-            assert e.name == (name if name else Path(e.source).stem)
+            name, stem = e.document.get("name"), Path(e.source).stem
+            # a template file named with a {placeholder} is known by its file name (the "name" inside is stale)
+            assert e.name == (stem if "{" in stem or not name else name)
 
 
 @needs_corpus

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import errors
+from . import body_shapes, errors
 from .models import WebService
 from .secrets import redact
 from .storage import BlobAddress, BlobStore, account_from_base_location, parse_connection_string, split_relative_location
@@ -44,7 +44,7 @@ def parse_submit(body: Any, svc: WebService, *, lenient_extensions: bool = False
     for name in outputs:
         if name not in kinds:
             raise errors.InvalidOutputOverrideName(name, target=name)
-    return BesRequest(
+    request = BesRequest(
         inputs={name: _port_blob(ref, name, "dataset", lenient_extensions, errors.MissingInputBlobInformation)
                 for name, ref in inputs.items()},
         outputs={name: _port_blob(ref, name, kinds[name], lenient_extensions,
@@ -52,6 +52,8 @@ def parse_submit(body: Any, svc: WebService, *, lenient_extensions: bool = False
                  for name, ref in outputs.items()},
         global_parameters=parse_global_parameters(body.get("GlobalParameters"), svc),
     )
+    body_shapes.check(body, "aml-bes-submit")
+    return request
 
 
 def check_inputs_exist(request: BesRequest, store: BlobStore) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import errors
+from . import body_shapes, errors
 from .bes_requests import parse_global_parameters
 from .experiments import ExperimentError, ExperimentRun, InputMismatch
 from .experiments.tables import Table, cell
@@ -24,6 +24,7 @@ def execute(svc: WebService, ep: Endpoint, body: Any, *, swagger: bool) -> dict[
         raise errors.RequestBodyInvalid()
     inputs = _inputs(body["Inputs"], svc, swagger)
     params = parse_global_parameters(body.get("GlobalParameters"), svc)
+    body_shapes.check(body, "aml-rrs-request")
     models = {n: r.model for n, r in ep.resources.items()}
     kinds = {name: kind for name, kind in svc.output_kinds().items() if kind == "dataset"}
     try:

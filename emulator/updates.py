@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import errors
+from . import body_shapes, errors
 from .backend import Backend
 from .models import Endpoint, Resource, WebService
 from .storage import BlobAddress, BlobStore, account_from_base_location, split_relative_location
@@ -23,9 +23,10 @@ def update_resources(backend: Backend, store: BlobStore, svc: WebService, ep: En
     items = body.get("Resources") if isinstance(body, dict) else None
     if not isinstance(items, list) or not items:
         raise errors.RequestBodyInvalid()
+    parsed = [_resource_item(item) for item in items]
+    body_shapes.check(body, "aml-classic-patch")
     updates: dict[str, Resource] = {}
-    for item in items:
-        name, location = _resource_item(item)
+    for name, location in parsed:
         if name not in ep.resources:
             raise errors.UnknownResourceName(name, ", ".join(ep.resources), target=name)
         shown = location["BaseLocation"].rstrip("/") + "/" + location["RelativeLocation"].lstrip("/")

@@ -59,6 +59,12 @@ def check(document: object, schema_name: str, source: str) -> None:
         raise DefinitionError(found)
 
 
+def first_problem(document: object, schema_name: str) -> Problem | None:
+    """The first problem of ``document`` (by pointer), or None: for request bodies, where one is enough."""
+    found = problems(document, schema_name, "<body>")
+    return found[0] if found else None
+
+
 def _describe(error: ValidationError) -> str:
     if error.validator == "additionalProperties":
         return f"unknown property: {error.message.split('(')[-1].rstrip(')')}"

@@ -1,0 +1,46 @@
+"""The API body schemas in schemas/ are valid and the emulator checks request bodies against them."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from jsonschema import Draft202012Validator
+
+import schemas
+
+from .helpers import TRAIN_CSV, TRAINING, TRAINING_KEY, upload
+
+SCHEMA_DIR = Path(schemas.__file__).parent
+
+
+@pytest.mark.parametrize("name", ["aml-bes-submit", "aml-rrs-request", "aml-classic-patch", "emulator-config"])
+def test_schema_is_valid_draft_2020_12(name):
+    Draft202012Validator.check_schema(json.loads((SCHEMA_DIR / f"{name}.schema.json").read_text()))
+
+
+@pytest.mark.parametrize("name, body, ok", [
+    ("aml-bes-submit", {"Inputs": {"input1": {"ConnectionString": "x", "RelativeLocation": "c/a.csv"}},
+                        "GlobalParameters": {"a": "1", "b": 2, "c": True}}, True),
+    ("aml-bes-submit", {"Inputs": {"input1": {"ConnectionString": 5, "RelativeLocation": "c/a.csv"}}}, False),
+    ("aml-rrs-request", {"Inputs": {"input1": {"ColumnNames": ["a"], "Values": [["1"], [2]]}}}, True),
+    ("aml-rrs-request", {"Inputs": {"input1": [{"a": 1}, {"a": "x"}]}}, True),
+    ("aml-rrs-request", {"Inputs": {"input1": {"ColumnNames": ["a"], "Values": [[{"x": 1}]]}}}, False),
+    ("aml-classic-patch", {"Resources": [{"Name": "M", "Location": {"BaseLocation": "b", "RelativeLocation": "r",
+                                                                      "SasBlobToken": "?s"}}]}, True),
+    ("aml-classic-patch", {"Resources": []}, False),
+])
+def test_bodies(name, body, ok):
+    assert (schemas.first_problem(body, name) is None) == ok
+
+
+def test_the_emulator_refuses_what_the_schema_refuses(aml, blobs):
+    """A reference the catalogue's rules accept (SAS mode) but whose ConnectionString is a number."""
+    relative = upload(blobs, TRAIN_CSV)
+    body = aml.train_body(relative)
+    ref = body["Inputs"]["input1"]
+    ref.update(ConnectionString=5, BaseLocation="https://devstoreaccount1.blob.core.windows.net/", SasBlobToken="?sig=x")
+    r = aml.submit(TRAINING, TRAINING_KEY, body)
+    assert r.status_code == 400
+    detail = r.json()["error"]["details"][0]
+    assert detail["code"] == "RequestBodyInvalid" and detail["target"] == "/Inputs/input1/ConnectionString"

@@ -64,6 +64,7 @@ class Azurite:
     executable: str | None = None
     url: str | None = None
     _proc: subprocess.Popen | None = field(default=None, repr=False)
+    _pump: threading.Thread | None = field(default=None, repr=False)
     _workdir: tempfile.TemporaryDirectory | None = field(default=None, repr=False)
 
     @property
@@ -98,7 +99,8 @@ class Azurite:
                 lines.put(line)
             lines.put(None)
 
-        threading.Thread(target=pump, name="azurite-stdout", daemon=True).start()
+        self._pump = threading.Thread(target=pump, name="azurite-stdout", daemon=True)
+        self._pump.start()
         seen: list[str] = []
         deadline = time.monotonic() + timeout
         while True:
@@ -126,6 +128,9 @@ class Azurite:
             except subprocess.TimeoutExpired:
                 _signal_group(proc, signal.SIGKILL)
                 proc.wait(timeout=timeout)
+        if self._pump is not None:  # it ends at EOF once the process is gone; never close the pipe under it
+            self._pump.join(timeout=timeout)
+            self._pump = None
         if proc is not None and proc.stdout:
             proc.stdout.close()
         if self._workdir is not None:

@@ -44,9 +44,12 @@ class EmulatorServer:
                 channel.handle_close()  # the listening socket's close also closes the trigger
 
         if self._thread is not None and self._thread.is_alive():
-            server.trigger.pull_trigger(close_all_channels)
+            try:
+                server.trigger.pull_trigger(close_all_channels)
+            except OSError:  # the trigger is already closed: the loop is ending on its own
+                pass
             self._thread.join(timeout=10)
-        else:
+        if server._map:
             close_all_channels()
         self._thread = None
         server.task_dispatcher.shutdown()

@@ -96,5 +96,71 @@ def validate(paths: tuple[str, ...], fmt: str, strict: bool) -> None:
     sys.exit(1 if info["errors"] else 0)
 
 
+@main.command()
+@click.argument("factory", nargs=-1, required=True)
+@click.option("--pipeline", "pipeline_name", required=True, help="The pipeline to run.")
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="A pipeline parameter (repeatable).")
+@click.option("--output", "output", type=click.Path(dir_okay=False), help="Write the run record (JSON) here.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Emulator config to serve.")
+@click.option("--emulator", "emulator_url", metavar="URL", help="Use a running `adfemu serve` at URL.")
+@click.option("--storage", metavar="CONNSTR", help="Use a running Azurite through this connection string.")
+@click.option("--secrets", "secrets_path", type=click.Path(dir_okay=False),
+              help='Key Vault secrets: {"<vault>": {"<secretName>": "<value>"}}.')
+@click.option("--time-scale", default=0.01, show_default=True, type=click.FloatRange(min=0),
+              help="Real seconds per emulated second (Wait, retry intervals, timeouts, polling).")
+@click.option("--real-time", is_flag=True, help="Same as --time-scale 1.")
+def run(factory, pipeline_name, params, output, config_path, emulator_url, storage, secrets_path, time_scale,
+        real_time):
+    """Run an ADF pipeline offline against the emulated services.
+
+    Exit 0 when the pipeline run Succeeded, 1 when it Failed, 2 for invalid input.
+    """
+    import json
+
+    from adfemu import console
+    from adfemu.session import session
+    from runner.definitions import Definitions, DefinitionsError
+    from runner.factory import LoadError, load_paths
+
+    def invalid(message: str) -> None:
+        click.echo(f"adfemu run: {message}", err=True)
+        sys.exit(2)
+
+    try:
+        factories = load_paths(list(factory))
+        definitions = Definitions.from_factory(factories[0])
+    except LoadError as exc:
+        invalid(str(exc))
+    except DefinitionsError as exc:
+        for finding in exc.findings:
+            click.echo(f"{finding.source}: {finding.pointer}: {finding.code}: {finding.message}", err=True)
+        invalid(str(exc))
+    values = {}
+    for item in params:
+        name, sep, value = item.partition("=")
+        if not sep:
+            invalid(f"--param '{item}' is not NAME=VALUE")
+        values[name] = value
+    vaults = {}
+    if secrets_path:
+        try:
+            with open(secrets_path, encoding="utf-8") as handle:
+                vaults = json.load(handle)
+        except (OSError, ValueError) as exc:
+            invalid(f"cannot read the secrets file {secrets_path}: {type(exc).__name__}")
+    console.warnings(definitions.warnings)
+    try:
+        with session(definitions, config_path=config_path, emulator_url=emulator_url, storage=storage,
+                     time_scale=1.0 if real_time else time_scale, vaults=vaults) as active:
+            record = active.engine.run(pipeline_name, values)
+    except (DefinitionsError, ValueError) as exc:
+        invalid(str(exc))
+    console.summary(record)
+    if output:
+        with open(output, "w", encoding="utf-8") as handle:
+            json.dump(record.document(), handle, indent=2)
+    sys.exit(0 if record.status == "Succeeded" else 1)
+
+
 if __name__ == "__main__":
     main()

@@ -41,7 +41,7 @@ class EmulatorServer:
 
         def close_all_channels() -> None:
             for channel in list(server._map.values()):
-                channel.handle_close()  # the listening socket's close also closes the trigger
+                channel.close()  # the listening socket's close also closes the trigger
 
         if self._thread is not None and self._thread.is_alive():
             try:

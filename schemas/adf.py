@@ -54,6 +54,11 @@ def _walker() -> Walker:
 
 
 def validate_factory(factory: Factory, strict: bool = False) -> list[Finding]:
+    return check_factory(factory, strict)[0]
+
+
+def check_factory(factory: Factory, strict: bool = False) -> tuple[list[Finding], list[checks.Item]]:
+    """Findings, and each entity with its canonical document (what the runner executes)."""
     items: list[checks.Item] = []
     findings: list[Finding] = list(factory.findings)
     for entity in factory.entities:
@@ -62,7 +67,7 @@ def validate_factory(factory: Factory, strict: bool = False) -> list[Finding]:
         if item is not None:
             items.append(item)
     findings += checks.run_all(items, factory.is_template_set)
-    return findings
+    return findings, items
 
 
 def validate_entity(entity: Entity, strict: bool = False) -> tuple[list[Finding], checks.Item | None]:

@@ -1,0 +1,44 @@
+"""Wiring for `adfemu run` and the demo: the emulated Azure side (started here, or already running)
+and a runner engine whose activities reach it over HTTP."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Iterator
+
+from runner.definitions import Definitions
+from runner.endpoints import Endpoints
+from runner.engine import Engine, Settings
+from runner.services import Services
+
+
+@dataclass
+class Session:
+    emulator_url: str
+    storage_url: str | None
+    engine: Engine
+
+
+@contextmanager
+def session(definitions: Definitions, *, config_path: str | None = None, emulator_url: str | None = None,
+            storage: str | None = None, time_scale: float = 0.01, vaults: dict | None = None,
+            poll_seconds: float = 20.0) -> Iterator[Session]:
+    """Start Azurite and the emulator from ``config_path`` (unless ``emulator_url`` names a running
+    `adfemu serve`), and yield an engine wired to them; everything started here is stopped on exit."""
+    stack = None
+    if emulator_url is None:
+        if config_path is None:
+            raise ValueError("give --config (an emulator config) or --emulator (a running `adfemu serve`)")
+        from emulator.config import load
+        from emulator.server import start_stack
+        stack = start_stack(load(config_path), storage=storage)
+        emulator_url, storage_url = stack.url, stack.emulator.store.azurite_url
+    else:
+        storage_url = None
+    try:
+        services = Services(Endpoints(emulator_url), vaults=vaults or {})
+        settings = Settings(time_scale=time_scale, poll_seconds=poll_seconds, services=services)
+        yield Session(emulator_url, storage_url, Engine(definitions, settings))
+    finally:
+        if stack is not None:
+            stack.close()

@@ -1,0 +1,301 @@
+"""The pipeline engine: scopes, dependency conditions, Skipped cascades, the leaf rule, policies.
+
+ADF semantics (adf-semantics.md sections 3 and 4):
+- an activity is evaluated once every activity it depends on is final; the ``dependsOn`` entries are
+  AND-ed, the conditions inside one entry OR-ed (``Completed`` = Succeeded or Failed); an unmet
+  activity is ``Skipped``, and Skipped propagates like any other status;
+- independent activities run in parallel (threads);
+- a scope (the pipeline, a branch, an iteration) succeeds iff every leaf succeeded, where a skipped
+  leaf is replaced by its parents (the leaf rule);
+- ``state: Inactive`` activities are not executed and end with ``onInactiveMarkAs`` (default Succeeded);
+- ``policy``: per-attempt ``timeout``, ``retry`` attempts spaced by ``retryIntervalInSeconds``,
+  ``secureInput``/``secureOutput`` hide the record's input/output (expressions still see them).
+
+Emulated durations (Wait, retry intervals, timeouts, polling) are multiplied by ``Settings.time_scale``.
+"""
+from __future__ import annotations
+
+import re
+import threading
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from .definitions import Definitions
+from .expressions import Context, ExpressionError, evaluate_value
+from .records import ActivityRun, PipelineRun, now
+
+SUCCEEDED, FAILED, SKIPPED, CANCELLED = "Succeeded", "Failed", "Skipped", "Cancelled"
+TIMESPAN = re.compile(r"^(?:(\d+)\.)?(\d{1,2}):(\d{2}):(\d{2})(?:\.\d+)?$")
+DEFAULT_TIMEOUT = 12 * 3600  # seconds; the current docs' default (the spec says 7 days)
+
+
+class ActivityError(Exception):
+    """An activity failed: rendered as the activity run's ``error``."""
+
+    def __init__(self, message: str, error_code: str = "2011", failure_type: str = "UserError", details: Any = ""):
+        super().__init__(message)
+        self.message, self.error_code, self.failure_type, self.details = message, error_code, failure_type, details
+
+    def as_error(self, target: str) -> dict:
+        return {"errorCode": self.error_code, "message": self.message, "failureType": self.failure_type,
+                "target": target, "details": self.details}
+
+
+class ActivityTimeout(ActivityError):
+    def __init__(self, activity: str, timeout: str):
+        super().__init__(f"Activity '{activity}' timed out after {timeout} (policy.timeout).", "2012", "UserError")
+
+
+class RunError(ValueError):
+    """The run cannot start: unknown pipeline, a missing required parameter, a bad value."""
+
+
+@dataclass
+class Settings:
+    time_scale: float = 0.01        # real seconds per emulated second (1.0 = real time)
+    poll_seconds: float = 20.0      # emulated seconds between BES status polls
+    max_parallel: int = 8           # activities of one scope running at once
+    services: Any = None            # what activities use to reach Azure (runner.services.Services)
+    stubs: dict[str, Callable] = field(default_factory=dict)  # activity type -> handler, for types adfemu lacks
+
+
+@dataclass
+class Call:
+    """What a handler gets: the activity (canonical JSON), evaluation, sleeping with the deadline."""
+    engine: "Engine"
+    execution: "Execution"
+    activity: dict
+    context: Context
+    deadline: float | None
+    record: ActivityRun
+
+    @property
+    def name(self) -> str:
+        return self.activity["name"]
+
+    @property
+    def props(self) -> dict:
+        props = self.activity.get("typeProperties")
+        return props if isinstance(props, dict) else {}
+
+    def evaluate(self, value: Any) -> Any:
+        try:
+            return evaluate_value(value, self.context)
+        except ExpressionError as exc:
+            raise ActivityError(f"The expression '{exc.expression}' cannot be evaluated: {exc}",
+                                "InvalidTemplate") from None
+
+    def sleep(self, emulated_seconds: float, timeout_label: str = "") -> None:
+        """Wait (compressed by the time scale); past the deadline the attempt times out."""
+        real = max(0.0, emulated_seconds) * self.engine.settings.time_scale
+        if self.deadline is not None:
+            remaining = self.deadline - time.monotonic()
+            if real >= remaining:
+                self.execution.cancel.wait(max(0.0, remaining))
+                raise ActivityTimeout(self.name, timeout_label or "its timeout")
+        if self.execution.cancel.wait(real):
+            raise ActivityError("The pipeline run was cancelled.", "Cancelled")
+
+    def check_deadline(self, label: str = "") -> None:
+        if self.deadline is not None and time.monotonic() >= self.deadline:
+            raise ActivityTimeout(self.name, label or "its timeout")
+
+
+@dataclass
+class Execution:
+    """One pipeline run in progress: its record, variables and activity results."""
+    pipeline: dict
+    record: PipelineRun
+    variables: dict[str, Any]
+    results: dict[str, dict]  # activity name -> {"output", "status", "error"} for activity('x')
+    context: Context
+    cancel: threading.Event = field(default_factory=threading.Event)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    background: list[threading.Thread] = field(default_factory=list)  # child runs not waited on
+
+
+class Engine:
+    def __init__(self, definitions: Definitions, settings: Settings | None = None):
+        self.definitions = definitions
+        self.settings = settings or Settings()
+        from .activities import HANDLERS
+        self.handlers = {**HANDLERS, **self.settings.stubs}
+
+    # --- runs ---------------------------------------------------------------------------------------
+
+    def run(self, pipeline_name: str, parameters: dict[str, Any] | None = None, *,
+            invoked_by: dict | None = None, parent: Execution | None = None, run_id: str | None = None) -> PipelineRun:
+        pipeline = self.definitions.pipeline(pipeline_name)
+        props = pipeline.get("properties", {})
+        values, secure = self.definitions.bind_parameters(pipeline, parameters or {})
+        record = PipelineRun(pipeline["name"], values, secure_parameters=secure,
+                             annotations=list(props.get("annotations") or []))
+        if run_id:
+            record.run_id = run_id
+        if invoked_by:
+            record.invoked_by = invoked_by
+        variables = {name: spec.get("defaultValue") for name, spec in (props.get("variables") or {}).items()}
+        results: dict[str, dict] = {}
+        context = Context(parameters=values, global_parameters=self.definitions.global_parameters,
+                          variables=variables, activities=results, data_factory=self.definitions.factory_name,
+                          pipeline=pipeline["name"], run_id=record.run_id,
+                          triggered_by_pipeline_name=parent.record.pipeline_name if parent else None,
+                          triggered_by_pipeline_run_id=parent.record.run_id if parent else None)
+        execution = Execution(pipeline, record, variables, results, context)
+        if parent is not None:
+            parent.record.add_child(record)
+        status, failure = self.run_scope(execution, props.get("activities") or [], context)
+        record.status, record.end = status, now()
+        if failure:
+            record.message = f"Operation on target {failure['target']} failed: {failure['message']}"
+        for thread in execution.background:  # children started without waiting: let their records complete
+            thread.join()
+        return record
+
+    # --- scopes -------------------------------------------------------------------------------------
+
+    def run_scope(self, execution: Execution, activities: list[dict], context: Context) -> tuple[str, dict | None]:
+        """Run one scope's activities; returns (scope status by the leaf rule, the first error met)."""
+        acts = [a for a in activities if isinstance(a, dict) and isinstance(a.get("name"), str)]
+        names = {a["name"].lower(): a["name"] for a in acts}
+        upstream = {a["name"]: [(names.get(str(d.get("activity", "")).lower()), d.get("dependencyConditions") or [])
+                                for d in (a.get("dependsOn") or []) if isinstance(d, dict)] for a in acts}
+        status: dict[str, str] = {}
+        errors: dict[str, dict] = {}
+        pending = [a["name"] for a in acts]
+        by_name = {a["name"]: a for a in acts}
+        running: dict[Future, str] = {}
+        with ThreadPoolExecutor(max_workers=self.settings.max_parallel, thread_name_prefix="activity") as pool:
+            while pending or running:
+                for name in list(pending):
+                    deps = upstream[name]
+                    if any(dep is not None and dep not in status for dep, _ in deps):
+                        continue
+                    pending.remove(name)
+                    act = by_name[name]
+                    if act.get("state") == "Inactive":
+                        status[name] = act.get("onInactiveMarkAs") or SUCCEEDED
+                        self._inactive_record(execution, act, status[name])
+                    elif all(_satisfied(status.get(dep), conditions) for dep, conditions in deps if dep is not None):
+                        running[pool.submit(self.execute, execution, act, context)] = name
+                    else:
+                        status[name] = SKIPPED
+                        self._skipped_record(execution, act)
+                if running:
+                    done, _ = wait(list(running), return_when=FIRST_COMPLETED)
+                    for future in done:
+                        name = running.pop(future)
+                        status[name], error = future.result()
+                        if error:
+                            errors[name] = error
+        scope_status = _leaf_rule(acts, upstream, status)
+        failed = [a["name"] for a in acts if status.get(a["name"]) == FAILED and a["name"] in errors]
+        return scope_status, (errors[failed[0]] if failed and scope_status == FAILED else None)
+
+    # --- one activity -------------------------------------------------------------------------------
+
+    def execute(self, execution: Execution, act: dict, context: Context) -> tuple[str, dict | None]:
+        """All attempts of one activity; the last one decides. Returns (status, error)."""
+        policy = act.get("policy") if isinstance(act.get("policy"), dict) else {}
+        retries = _int(policy.get("retry"), 0)
+        interval = _int(policy.get("retryIntervalInSeconds"), 30)
+        timeout_text = policy.get("timeout") if isinstance(policy.get("timeout"), str) else None
+        timeout = _seconds(timeout_text) if timeout_text else (DEFAULT_TIMEOUT if _is_execution(act) else None)
+        status, error, output = FAILED, None, None
+        for attempt in range(retries + 1):
+            record = execution.record.add(ActivityRun(
+                execution.record.pipeline_name, execution.record.run_id, act["name"], act.get("type", ""),
+                linked_service_name=(act.get("linkedServiceName") or {}).get("referenceName"),
+                retry_attempt=attempt or None, secure_input=bool(policy.get("secureInput")),
+                secure_output=bool(policy.get("secureOutput")),
+                user_properties={p.get("name"): p.get("value") for p in act.get("userProperties") or []
+                                 if isinstance(p, dict)}))
+            deadline = time.monotonic() + timeout * self.settings.time_scale if timeout else None
+            call = Call(self, execution, act, context, deadline, record)
+            try:
+                output = self._handler(act)(call)
+                status, error = SUCCEEDED, None
+                record.finish(SUCCEEDED, output)
+            except ActivityError as exc:
+                status, error, output = FAILED, exc.as_error(act["name"]), None
+                record.finish(FAILED, None, error)
+            if status == SUCCEEDED or attempt == retries:
+                break
+            Call(self, execution, act, context, None, record).sleep(interval)
+        with execution.lock:
+            execution.results[act["name"]] = {"output": output, "status": status, "error": error}
+        return status, error
+
+    def _handler(self, act: dict) -> Callable[[Call], Any]:
+        kind = act.get("type", "")
+        handler = self.handlers.get(kind)
+        if handler is None:
+            def unsupported(call: Call) -> Any:
+                raise ActivityError(f"Activity type '{kind}' is not supported by adfemu; supply a stub for it "
+                                    "(Settings.stubs or a stubs file) to run this pipeline.", "NotSupported")
+            return unsupported
+        return handler
+
+    def _inactive_record(self, execution: Execution, act: dict, status: str) -> None:
+        record = execution.record.add(ActivityRun(execution.record.pipeline_name, execution.record.run_id,
+                                                  act["name"], act.get("type", "")))
+        error = {"errorCode": "", "message": "Activity is inactive and marked Failed", "failureType": "UserError",
+                 "target": act["name"], "details": ""} if status == FAILED else None
+        record.finish(status, None, error)
+        with execution.lock:
+            execution.results[act["name"]] = {"output": None, "status": status, "error": error}
+
+    def _skipped_record(self, execution: Execution, act: dict) -> None:
+        record = execution.record.add(ActivityRun(execution.record.pipeline_name, execution.record.run_id,
+                                                  act["name"], act.get("type", "")))
+        record.finish(SKIPPED)
+        with execution.lock:
+            execution.results[act["name"]] = {"output": None, "status": SKIPPED, "error": None}
+
+
+def _satisfied(upstream_status: str | None, conditions: list[str]) -> bool:
+    """One dependsOn entry: its conditions are OR-ed; Completed means Succeeded or Failed."""
+    for condition in conditions:
+        if condition == upstream_status or (condition == "Completed" and upstream_status in (SUCCEEDED, FAILED)):
+            return True
+    return False
+
+
+def _leaf_rule(acts: list[dict], upstream: dict[str, list], status: dict[str, str]) -> str:
+    """Every leaf must have succeeded; a skipped leaf is replaced by its parents, recursively."""
+    has_dependant = {dep for deps in upstream.values() for dep, _ in deps if dep is not None}
+    evaluated: set[str] = set()
+    stack = [a["name"] for a in acts if a["name"] not in has_dependant]
+    while stack:
+        name = stack.pop()
+        if name in evaluated:
+            continue
+        evaluated.add(name)
+        if status.get(name) == SKIPPED:
+            stack += [dep for dep, _ in upstream.get(name, []) if dep is not None]
+        elif status.get(name) != SUCCEEDED:
+            return FAILED
+    return SUCCEEDED
+
+
+def _seconds(timespan: str) -> float | None:
+    match = TIMESPAN.match(timespan.strip())
+    if not match:
+        return None
+    days, hours, minutes, seconds = (int(g or 0) for g in match.groups())
+    return float(((days * 24 + hours) * 60 + minutes) * 60 + seconds)
+
+
+def _int(value: Any, default: int) -> int:
+    if isinstance(value, bool) or value is None:
+        return default
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def _is_execution(act: dict) -> bool:
+    return "linkedServiceName" in act

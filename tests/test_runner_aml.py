@@ -1,7 +1,6 @@
 """The runner's AzureML activities against the emulator: aml-classic-protocol.md items 27-29, and the seed."""
 from __future__ import annotations
 
-import copy
 import json
 
 import numpy as np

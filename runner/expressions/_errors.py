@@ -1,0 +1,34 @@
+"""The one public exception, and the internal one that functions raise while evaluating."""
+from __future__ import annotations
+
+__all__ = ["ExpressionError", "Failure"]
+
+
+class ExpressionError(ValueError):
+    """An expression that is not valid, or that cannot be evaluated.
+
+    ``message`` is the whole sentence (``str(error)`` is the same text); ``expression`` is the
+    expression text it is about (without the leading ``@``, or the text inside ``@{...}``);
+    ``position`` is the 0-based offset in ``expression`` of the part that failed (a function
+    call's name, a property or index access, the unexpected character), or ``None`` when the
+    failure concerns the whole value.
+    """
+
+    def __init__(self, message: str, expression: str | None = None, position: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.expression = expression
+        self.position = position
+
+    def __reduce__(self):  # keep the three attributes through pickling (xdist, multiprocessing)
+        return (type(self), (self.message, self.expression, self.position))
+
+
+class Failure(Exception):
+    """Raised inside evaluation with the reason only ("because ..." text); the expression turns it
+    into an ``ExpressionError`` that names the expression and the position."""
+
+    def __init__(self, reason: str, position: int | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.position = position

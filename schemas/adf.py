@@ -94,7 +94,8 @@ def _note_finding(entity: Entity, note, severity: str) -> Finding:
 
 
 def _schema_findings(entity: Entity, canonical: Canonical, definition: str, strict: bool) -> list[Finding]:
-    found = []
+    """One finding per problem: a property reached through two allOf paths reports its error twice."""
+    found, seen = [], set()
     for error in _validator(definition, strict).iter_errors(canonical.value):
         error = _deepest(error)
         missing = _missing_property(error)
@@ -103,7 +104,11 @@ def _schema_findings(entity: Entity, canonical: Canonical, definition: str, stri
             severity = "warning"
         pointer = entity.pointer_prefix + canonical.written_pointer(_pointer(error.absolute_path))
         code = "ADF-E-SCHEMA" if severity == "error" else "ADF-W-SPEC-REQUIRED"
-        found.append(Finding(entity.source, pointer, severity, code, _message(error)))
+        message = _message(error)
+        if (pointer, message) in seen:
+            continue
+        seen.add((pointer, message))
+        found.append(Finding(entity.source, pointer, severity, code, message))
     return found
 
 

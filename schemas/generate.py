@@ -271,7 +271,7 @@ class Translator:
                                   + (f" (enum values without a subtype: {extra})" if extra else ""))
             dispatch: list[dict] = [{"$ref": _local(name + FIELDS_SUFFIX)}]
             for value, sub in sorted(self.mapping[name].items()):
-                dispatch.append({"if": {"properties": {prop: {"const": value}}, "required": [prop]},
+                dispatch.append({"if": {"type": "object", "properties": {prop: {"const": value}}, "required": [prop]},
                                  "then": {"$ref": _local(sub)}})
             dispatching = {"allOf": dispatch,
                            "x-adfemu-discriminator": {"property": prop, "mapping": dict(sorted(self.mapping[name].items()))}}

@@ -8,8 +8,6 @@ import threading
 
 import click
 
-from emulator.azurite import DEV_ACCOUNT, AzuriteError
-from emulator.config import ConfigError, load
 
 
 @click.group()
@@ -28,6 +26,8 @@ def main() -> None:
 @click.option("--verbose", is_flag=True, help="Log every request (secrets masked).")
 def serve(config_path: str, host: str, port: int, storage: str | None, verbose: bool) -> None:
     """Serve the emulated AML web services until Ctrl-C or SIGTERM."""
+    from emulator.azurite import DEV_ACCOUNT, AzuriteError
+    from emulator.config import ConfigError, load
     from emulator.server import start_stack
 
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(asctime)s %(name)s %(message)s")
@@ -82,7 +82,9 @@ def validate(paths: tuple[str, ...], fmt: str, strict: bool) -> None:
     findings = []
     for factory in factories:
         for finding in validate_factory(factory, strict=strict):
-            finding.line, finding.column = factory.locate(finding.source, finding.pointer) or (None, None)
+            position = factory.locate(finding.source, finding.pointer)
+            if position is not None:  # a file that did not parse keeps the position of its syntax error
+                finding.line, finding.column = position
             findings.append(finding)
     findings.sort(key=lambda f: (f.source, f.line or 0, f.column or 0, f.code))
     sources = sorted({e.source for f in factories for e in f.entities} | {f.source for f in findings})

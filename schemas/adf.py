@@ -62,7 +62,12 @@ def check_factory(factory: Factory, strict: bool = False) -> tuple[list[Finding]
     items: list[checks.Item] = []
     findings: list[Finding] = list(factory.findings)
     for entity in factory.entities:
-        found, item = validate_entity(entity, strict)
+        try:
+            found, item = validate_entity(entity, strict)
+        except RecursionError:
+            findings.append(Finding(entity.source, entity.pointer_prefix, "error", "ADF-E-TOO-DEEP",
+                                    "the definition is nested too deeply to check"))
+            continue
         findings += found
         if item is not None:
             items.append(item)

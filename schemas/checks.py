@@ -24,6 +24,18 @@ VARIABLE_REF = re.compile(r"variables\(\s*'([^']*)'\s*\)", re.I)
 TIMESPAN = re.compile(r"^(?:(\d+)\.)?(\d{1,2}):(\d{2}):(\d{2})(?:\.\d+)?$")
 
 
+def _list(value: Any) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _dict(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _conditions(dep: dict) -> list[str]:
+    return [c for c in _list(dep.get("dependencyConditions")) if isinstance(c, str)]
+
+
 @dataclass
 class Item:
     """One canonical entity and how to point into its file."""
@@ -37,7 +49,8 @@ class Item:
         return props if isinstance(props, dict) else {}
 
     def type(self) -> str | None:
-        return self.properties.get("type")
+        kind = self.properties.get("type")
+        return kind if isinstance(kind, str) else None
 
     def finding(self, canonical_pointer: str, severity: str, code: str, message: str, hint: str | None = None) -> Finding:
         written = self.canonical.written_pointer(canonical_pointer)
@@ -186,13 +199,13 @@ def activities(container: Any, pointer: str) -> Iterator[Activity]:
     for act in level:
         yield act
         props = act.value.get("typeProperties")
-        if not isinstance(props, dict):
-            continue
         kind = act.value.get("type")
+        if not isinstance(props, dict) or not isinstance(kind, str):
+            continue
         for key in CONTAINER_LISTS.get(kind, ()):
             yield from activities(props.get(key), f"{act.pointer}/typeProperties/{key}")
         if kind == "Switch":
-            for c, case in enumerate(props.get("cases") or []):
+            for c, case in enumerate(_list(props.get("cases"))):
                 if isinstance(case, dict):
                     yield from activities(case.get("activities"), f"{act.pointer}/typeProperties/cases/{c}/activities")
             yield from activities(props.get("defaultActivities"), f"{act.pointer}/typeProperties/defaultActivities")
@@ -252,7 +265,7 @@ def _depends_on(item: Item, acts: list[Activity]) -> list[Finding]:
         names = {a.value.get("name"): a for a in act.siblings if isinstance(a.value.get("name"), str)}
         lower = {n.lower(): n for n in names}
         act_edges = edges.setdefault(id(act), [])
-        for d, dep in enumerate(act.value.get("dependsOn") or []):
+        for d, dep in enumerate(_list(act.value.get("dependsOn"))):
             if not isinstance(dep, dict) or not isinstance(dep.get("activity"), str):
                 continue
             pointer, target = f"{act.pointer}/dependsOn/{d}/activity", dep["activity"]
@@ -266,7 +279,7 @@ def _depends_on(item: Item, acts: list[Activity]) -> list[Finding]:
             else:
                 found.append(item.finding(pointer, "error", "ADF-E-DEPENDSON",
                                           f"dependsOn names '{target}', which is not an activity of the same level"))
-            conditions = dep.get("dependencyConditions") or []
+            conditions = _conditions(dep)
             if "Completed" in conditions and ({"Succeeded", "Failed"} & set(conditions)):
                 found.append(item.finding(f"{act.pointer}/dependsOn/{d}/dependencyConditions", "error",
                                           "ADF-E-DEPENDSON-CONDITIONS",
@@ -278,7 +291,7 @@ def _depends_on(item: Item, acts: list[Activity]) -> list[Finding]:
 
 
 def _cycles(item: Item, level: list[Activity], edges: dict[int, list[str]]) -> list[Finding]:
-    graph = {a.value.get("name"): a for a in level}
+    graph = {a.value.get("name"): a for a in level if isinstance(a.value.get("name"), str)}
     state: dict[str, int] = {}
     found: list[Finding] = []
 
@@ -320,7 +333,7 @@ def _parameter_references(item: Item, props: dict, index: Index) -> list[Finding
                 found += _declared(item, pointer, match.group(1) or match.group(2), globals_, "global parameter")
     for act in activities(props.get("activities"), "/properties/activities"):
         if act.value.get("type") in ("SetVariable", "AppendVariable"):
-            name = (act.value.get("typeProperties") or {}).get("variableName")
+            name = _dict(act.value.get("typeProperties")).get("variableName")
             if isinstance(name, str) and name != "pipelineReturnValue":
                 found += _declared(item, f"{act.pointer}/typeProperties/variableName", name, variables, "variable")
     return found
@@ -350,8 +363,9 @@ def _literal(value: Any) -> str | None:
 
 
 def _activity_rules(item: Item, act: Activity, index: Index) -> list[Finding]:
-    kind, props = act.value.get("type"), act.value.get("typeProperties")
-    props = props if isinstance(props, dict) else {}
+    kind, props = act.value.get("type"), _dict(act.value.get("typeProperties"))
+    if not isinstance(kind, str):
+        return _policy(item, act)
     rules: dict[str, Callable[..., list[Finding]]] = {
         "AzureMLBatchExecution": _batch_execution, "AzureMLUpdateResource": _update_resource, "ForEach": _for_each}
     found = _policy(item, act)
@@ -367,15 +381,21 @@ def _needs_type(item: Item, pointer: str, target: Item | None, name: str | None,
                          f"'{name}' is a {target.type()} linked service; {role} needs {' or '.join(sorted(types))}")]
 
 
+def _missing_linked_service(item: Item, act: Activity) -> list[Finding]:
+    """The spec leaves linkedServiceName optional on execution activities; the AML ones cannot run without one."""
+    if "linkedServiceName" in act.value:
+        return []
+    return [item.finding(act.pointer, "error", "ADF-E-NO-LINKED-SERVICE",
+                         f"{act.value.get('type')} '{act.value.get('name')}' needs a linkedServiceName (an AzureML "
+                         "linked service)")]
+
+
 def _batch_execution(item: Item, act: Activity, props: dict, index: Index) -> list[Finding]:
     name, target = _linked_service(index, act.value.get("linkedServiceName"))
-    found = _needs_type(item, f"{act.pointer}/linkedServiceName/referenceName", target, name, {"AzureML"},
+    found = _missing_linked_service(item, act) + _needs_type(item, f"{act.pointer}/linkedServiceName/referenceName", target, name, {"AzureML"},
                         "AzureMLBatchExecution")
     for side in ("webServiceInputs", "webServiceOutputs"):
-        ports = props.get(side)
-        if not isinstance(ports, dict):
-            continue
-        for port, spec in ports.items():
+        for port, spec in _dict(props.get(side)).items():
             if not isinstance(spec, dict):
                 continue
             base = f"{act.pointer}/typeProperties/{side}/{port}"
@@ -395,10 +415,10 @@ def _batch_execution(item: Item, act: Activity, props: dict, index: Index) -> li
 
 def _update_resource(item: Item, act: Activity, props: dict, index: Index) -> list[Finding]:
     name, target = _linked_service(index, act.value.get("linkedServiceName"))
-    found = _needs_type(item, f"{act.pointer}/linkedServiceName/referenceName", target, name, {"AzureML"},
+    found = _missing_linked_service(item, act) + _needs_type(item, f"{act.pointer}/linkedServiceName/referenceName", target, name, {"AzureML"},
                         "AzureMLUpdateResource")
     if target is not None and target.type() == "AzureML" and \
-            not (target.properties.get("typeProperties") or {}).get("updateResourceEndpoint"):
+            not _dict(target.properties.get("typeProperties")).get("updateResourceEndpoint"):
         found.append(item.finding(f"{act.pointer}/linkedServiceName/referenceName", "warning",
                                   "ADF-W-NO-UPDATE-ENDPOINT",
                                   f"linked service '{name}' has no updateResourceEndpoint; Update Resource will fail at "
@@ -429,7 +449,7 @@ def _upstream_outputs(act: Activity) -> set[str] | None:
     seen, stack, outputs, any_bes = set(), [act], set(), False
     while stack:
         current = stack.pop()
-        for dep in current.value.get("dependsOn") or []:
+        for dep in _list(current.value.get("dependsOn")):
             name = dep.get("activity", "").lower() if isinstance(dep, dict) and isinstance(dep.get("activity"), str) else ""
             upstream = by_name.get(name)
             if upstream is None or name in seen:
@@ -438,7 +458,7 @@ def _upstream_outputs(act: Activity) -> set[str] | None:
             stack.append(upstream)
             if upstream.value.get("type") == "AzureMLBatchExecution":
                 any_bes = True
-                for spec in ((upstream.value.get("typeProperties") or {}).get("webServiceOutputs") or {}).values():
+                for spec in _dict(_dict(upstream.value.get("typeProperties")).get("webServiceOutputs")).values():
                     path = _literal(spec.get("filePath")) if isinstance(spec, dict) else None
                     if path:
                         outputs.add(path)

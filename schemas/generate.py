@@ -332,6 +332,7 @@ class Translator:
         if "properties" in node:
             out["properties"] = {key: self.schema(value, f"{where}.{key}")
                                  for key, value in node["properties"].items()}
+            out.setdefault("type", "object")  # declared properties: Swagger means an object, never a string
         if "additionalProperties" in node:
             extra = node["additionalProperties"]
             if isinstance(extra, bool):

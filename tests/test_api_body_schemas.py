@@ -44,3 +44,19 @@ def test_the_emulator_refuses_what_the_schema_refuses(aml, blobs):
     assert r.status_code == 400
     detail = r.json()["error"]["details"][0]
     assert detail["code"] == "RequestBodyInvalid" and detail["target"] == "/Inputs/input1/ConnectionString"
+
+
+REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "arm-machinelearning"
+
+
+@pytest.mark.skipif(not REFERENCE.exists(), reason=f"the ARM spec is not at {REFERENCE}")
+@pytest.mark.parametrize("version", ["2016-05-01-preview", "2017-01-01"])
+def test_arm_webservice_schema_accepts_the_spec_examples_and_refuses_a_wrong_body(version):
+    schema = json.loads((SCHEMA_DIR / f"arm-webservice-{version}.schema.json").read_text())
+    Draft202012Validator.check_schema(schema)
+    validator = Draft202012Validator(schema)
+    bodies = [body for example in sorted((REFERENCE / version / "examples").glob("*.json"))
+              for body in json.loads(example.read_text()).get("parameters", {}).values()
+              if isinstance(body, dict) and "properties" in body and "location" in body]
+    assert all(not list(validator.iter_errors(body)) for body in bodies)
+    assert list(validator.iter_errors({"location": "x", "properties": {"packageType": "Graph", "assets": []}}))

@@ -23,7 +23,8 @@ SCHEMAS = ROOT / "schemas"
 SPEC = ROOT.parent / "shared" / "reference" / "adf-rest-spec"
 EXAMPLES = SPEC / "examples"
 
-GENERATED = [generate.MAIN_FILE] + [f"adf-{kind}.schema.json" for kind in generate.ENTRY_POINTS]
+GENERATED = [generate.MAIN_FILE] + [f"adf-{kind}.schema.json" for kind in generate.ENTRY_POINTS] + [
+    f"arm-webservice-{version}.schema.json" for version in ("2016-05-01-preview", "2017-01-01")]
 
 needs_spec = pytest.mark.skipif(not (SPEC / "datafactory.json").is_file(),
                                 reason=f"ADF REST spec not found at {SPEC} (it lives in ../shared beside the repo)")
@@ -62,7 +63,8 @@ def test_committed_schemas_are_fresh(tmp_path):
     stale = [name for name in fresh
              if not (SCHEMAS / name).is_file() or (SCHEMAS / name).read_bytes() != (tmp_path / name).read_bytes()]
     assert not stale, f"stale generated schemas {stale}: run `python -m schemas.generate` and commit the result"
-    leftovers = sorted({p.name for p in SCHEMAS.glob("adf*.schema.json")} - set(GENERATED))
+    leftovers = sorted({p.name for p in [*SCHEMAS.glob("adf*.schema.json"), *SCHEMAS.glob("arm-*.schema.json")]}
+                       - set(GENERATED))
     assert not leftovers, f"schemas/ holds generated-looking files the generator no longer writes: {leftovers}"
 
 

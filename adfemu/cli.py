@@ -103,7 +103,8 @@ def validate(paths: tuple[str, ...], fmt: str, strict: bool) -> None:
 @click.option("--pipeline", "pipeline_name", required=True, help="The pipeline to run.")
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="A pipeline parameter (repeatable).")
 @click.option("--output", "output", type=click.Path(dir_okay=False), help="Write the run record (JSON) here.")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Emulator config to serve.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False),
+              help="Emulator config to serve (default: provisioned from the factory's AzureML linked services).")
 @click.option("--emulator", "emulator_url", metavar="URL", help="Use a running `adfemu serve` at URL.")
 @click.option("--storage", metavar="CONNSTR", help="Use a running Azurite through this connection string.")
 @click.option("--secrets", "secrets_path", type=click.Path(dir_okay=False),
@@ -111,8 +112,9 @@ def validate(paths: tuple[str, ...], fmt: str, strict: bool) -> None:
 @click.option("--time-scale", default=0.01, show_default=True, type=click.FloatRange(min=0),
               help="Real seconds per emulated second (Wait, retry intervals, timeouts, polling).")
 @click.option("--real-time", is_flag=True, help="Same as --time-scale 1.")
+@click.option("--lenient", is_flag=True, help="Accept BES blob names without a file extension (AML refuses them).")
 def run(factory, pipeline_name, params, output, config_path, emulator_url, storage, secrets_path, time_scale,
-        real_time):
+        real_time, lenient):
     """Run an ADF pipeline offline against the emulated services.
 
     Exit 0 when the pipeline run Succeeded, 1 when it Failed, 2 for invalid input.
@@ -151,9 +153,15 @@ def run(factory, pipeline_name, params, output, config_path, emulator_url, stora
         except (OSError, ValueError) as exc:
             invalid(f"cannot read the secrets file {secrets_path}: {type(exc).__name__}")
     console.warnings(definitions.warnings)
+    if lenient:
+        click.echo("--lenient: BES blob names without a file extension are accepted (the real service refuses them)")
+    notes: list[str] = []
     try:
         with session(definitions, config_path=config_path, emulator_url=emulator_url, storage=storage,
-                     time_scale=1.0 if real_time else time_scale, vaults=vaults) as active:
+                     time_scale=1.0 if real_time else time_scale, vaults=vaults, lenient=lenient,
+                     notes=notes) as active:
+            for note in notes:
+                click.echo(f"provisioned: {note}")
             record = active.engine.run(pipeline_name, values)
     except (DefinitionsError, ValueError) as exc:
         invalid(str(exc))

@@ -22,16 +22,26 @@ class Session:
 @contextmanager
 def session(definitions: Definitions, *, config_path: str | None = None, emulator_url: str | None = None,
             storage: str | None = None, time_scale: float = 0.01, vaults: dict | None = None,
-            poll_seconds: float = 20.0) -> Iterator[Session]:
-    """Start Azurite and the emulator from ``config_path`` (unless ``emulator_url`` names a running
-    `adfemu serve`), and yield an engine wired to them; everything started here is stopped on exit."""
+            poll_seconds: float = 20.0, lenient: bool = False,
+            notes: list[str] | None = None) -> Iterator[Session]:
+    """Start Azurite and the emulator (from ``config_path``, or provisioned from the factory when there
+    is none) unless ``emulator_url`` names a running `adfemu serve`, and yield an engine wired to them;
+    everything started here is stopped on exit. What provisioning assumed is appended to ``notes``."""
     stack = None
     if emulator_url is None:
-        if config_path is None:
-            raise ValueError("give --config (an emulator config) or --emulator (a running `adfemu serve`)")
-        from emulator.config import load
+        from emulator.config import from_document, load
         from emulator.server import start_stack
-        stack = start_stack(load(config_path), storage=storage)
+        if config_path is not None:
+            config = load(config_path)
+            if lenient:
+                config.document["lenientExtensions"] = True
+        else:
+            from runner.provision import emulator_config
+            document, assumed = emulator_config(definitions, vaults, lenient)
+            if notes is not None:
+                notes += assumed
+            config = from_document(document, "<provisioned from the factory>")
+        stack = start_stack(config, storage=storage)
         emulator_url, storage_url = stack.url, stack.emulator.store.azurite_url
     else:
         storage_url = None

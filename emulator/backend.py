@@ -150,7 +150,8 @@ def _build_workspace(doc: dict, index: int, config: Config) -> Workspace:
 def _build_service(doc: dict, ws_id: str, pointer: str, config: Config) -> WebService:
     experiment, check = resolve(doc["experiment"])
     timing = doc.get("timing", {})
-    resources = {r["name"]: config.models[f"{pointer}/resources/{i}"] for i, r in enumerate(doc.get("resources", []))}
+    resources = {r["name"]: config.models.get(f"{pointer}/resources/{i}", b"")  # b"": no model until updated
+                 for i, r in enumerate(doc.get("resources", []))}
     svc = WebService(id=doc["id"], name=doc["name"], kind=doc["kind"], workspace_id=ws_id, experiment=experiment,
                      model_check=check, inputs=doc["inputs"], outputs=doc["outputs"],
                      global_parameters=doc.get("globalParameters", []), settings=doc.get("settings", {}),

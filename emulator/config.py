@@ -121,7 +121,8 @@ def _check_semantics(config: Config, base_dir: Path) -> None:
             if svc["kind"] == "training" and svc.get("resources"):
                 problem(f"{sp}/resources", "a training web service has no trained-model resources")
             for r, res in enumerate(svc.get("resources", [])):
-                _load_model(config, base_dir, res["model"], f"{sp}/resources/{r}", model_check, problem)
+                if "model" in res:
+                    _load_model(config, base_dir, res["model"], f"{sp}/resources/{r}", model_check, problem)
     if problems:
         raise ConfigError("\n".join(problems))
 

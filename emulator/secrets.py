@@ -11,6 +11,9 @@ from urllib.parse import quote
 from typing import Iterable
 
 MASK = "***"
+# Known values shorter than this are not replaced wherever they appear: a toy key such as "key" (the seed
+# document's) would mangle every word containing it. The shape patterns below still mask them in place.
+MIN_KNOWN = 6
 
 _PATTERNS = [
     (re.compile(r"(AccountKey\s*=\s*)[^;\"'\s&]+", re.IGNORECASE), r"\1" + MASK),
@@ -24,7 +27,7 @@ _PATTERNS = [
 
 def redact(text: str, known: Iterable[str] = ()) -> str:
     """Return ``text`` with every secret replaced by ``***``."""
-    values = {k for k in known if k}
+    values = {k for k in known if k and len(k) >= MIN_KNOWN}
     values |= {quote(k, safe="") for k in values}  # as they appear URL-encoded in a query string or path
     for value in sorted(values, key=len, reverse=True):
         text = text.replace(value, MASK)

@@ -65,7 +65,7 @@ def test_serve_with_storage_uses_the_given_azurite_and_leaves_it_running(azurite
 
 def test_invalid_config_is_reported_without_a_traceback(tmp_path: Path):
     bad = tmp_path / "bad.json"
-    bad.write_text(json.dumps({"workspaces": [{"id": "xyz", "webServices": []}]}))
+    bad.write_text(json.dumps({"workspaces": [{"id": "x/y", "webServices": []}]}))
     result = subprocess.run([*ADFEMU, "serve", "--config", str(bad)], capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
     assert "/workspaces/0/id" in result.stderr and str(bad) in result.stderr

@@ -25,7 +25,7 @@ def test_seed_config_loads():
 
 
 @pytest.mark.parametrize("mutate, pointer, words", [
-    (lambda d: d["workspaces"][0].update(id="not-hex"), "/workspaces/0/id", "does not match"),
+    (lambda d: d["workspaces"][0].update(id="a/b"), "/workspaces/0/id", "does not match"),
     (lambda d: d["workspaces"][0]["webServices"][0].update(kind="scoring"), "/workspaces/0/webServices/0/kind", "scoring"),
     (lambda d: d["workspaces"][0]["webServices"][1]["endpoints"][0].update(colour="red"),
      "/workspaces/0/webServices/1/endpoints/0", "colour"),

@@ -57,6 +57,9 @@ def score(run: ExperimentRun) -> dict[str, Output]:
     if not run.models:
         raise ExperimentError("Error 0040: The predictive experiment has no trained model.")
     resource = run.settings.get("resource") or next(iter(run.models))
+    if not run.models[resource]:
+        raise ExperimentError(f"Error 0040: The trained model '{resource}' has no model yet: update the resource "
+                              "(Update Resource) before scoring.")
     try:
         model = ilearner.loads(run.models[resource])
     except ilearner.IlearnerError as exc:

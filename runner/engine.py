@@ -156,8 +156,10 @@ class Engine:
 
     # --- scopes -------------------------------------------------------------------------------------
 
-    def run_scope(self, execution: Execution, activities: list[dict], context: Context) -> tuple[str, dict | None]:
-        """Run one scope's activities; returns (scope status by the leaf rule, the first error met)."""
+    def run_scope(self, execution: Execution, activities: list[dict], context: Context,
+                  deadline: float | None = None) -> tuple[str, dict | None]:
+        """Run one scope's activities; returns (scope status by the leaf rule, the first error met).
+        ``deadline`` (monotonic) bounds every activity inside, e.g. the timeout of an enclosing Until."""
         acts = [a for a in activities if isinstance(a, dict) and isinstance(a.get("name"), str)]
         names = {a["name"].lower(): a["name"] for a in acts}
         upstream = {a["name"]: [(names.get(str(d.get("activity", "")).lower()), d.get("dependencyConditions") or [])
@@ -177,9 +179,11 @@ class Engine:
                     act = by_name[name]
                     if act.get("state") == "Inactive":
                         status[name] = act.get("onInactiveMarkAs") or SUCCEEDED
-                        self._inactive_record(execution, act, status[name])
+                        error = self._inactive_record(execution, act, status[name])
+                        if error:
+                            errors[name] = error
                     elif all(_satisfied(status.get(dep), conditions) for dep, conditions in deps if dep is not None):
-                        running[pool.submit(self.execute, execution, act, context)] = name
+                        running[pool.submit(self.execute, execution, act, context, deadline)] = name
                     else:
                         status[name] = SKIPPED
                         self._skipped_record(execution, act)
@@ -196,7 +200,8 @@ class Engine:
 
     # --- one activity -------------------------------------------------------------------------------
 
-    def execute(self, execution: Execution, act: dict, context: Context) -> tuple[str, dict | None]:
+    def execute(self, execution: Execution, act: dict, context: Context,
+                scope_deadline: float | None = None) -> tuple[str, dict | None]:
         """All attempts of one activity; the last one decides. Returns (status, error)."""
         policy = act.get("policy") if isinstance(act.get("policy"), dict) else {}
         retries = _int(policy.get("retry"), 0)
@@ -213,14 +218,22 @@ class Engine:
                 user_properties={p.get("name"): p.get("value") for p in act.get("userProperties") or []
                                  if isinstance(p, dict)}))
             deadline = time.monotonic() + timeout * self.settings.time_scale if timeout else None
+            if scope_deadline is not None:
+                deadline = scope_deadline if deadline is None else min(deadline, scope_deadline)
             call = Call(self, execution, act, context, deadline, record)
+            record.input = _input(call)
             try:
                 output = self._handler(act)(call)
                 status, error = SUCCEEDED, None
                 record.finish(SUCCEEDED, output)
             except ActivityError as exc:
                 status, error, output = FAILED, exc.as_error(act["name"]), None
-                record.finish(FAILED, None, error)
+                record.finish(FAILED, {}, error)
+            except Exception as exc:  # a handler's (or stub's) own bug fails the activity, not the runner
+                failure = ActivityError(f"Internal error in the '{act.get('type')}' activity: "
+                                        f"{type(exc).__name__}: {exc}", "InternalError", "SystemError")
+                status, error, output = FAILED, failure.as_error(act["name"]), None
+                record.finish(FAILED, {}, error)
             if status == SUCCEEDED or attempt == retries:
                 break
             Call(self, execution, act, context, None, record).sleep(interval)
@@ -238,21 +251,42 @@ class Engine:
             return unsupported
         return handler
 
-    def _inactive_record(self, execution: Execution, act: dict, status: str) -> None:
+    def _inactive_record(self, execution: Execution, act: dict, status: str) -> dict | None:
         record = execution.record.add(ActivityRun(execution.record.pipeline_name, execution.record.run_id,
                                                   act["name"], act.get("type", "")))
         error = {"errorCode": "", "message": "Activity is inactive and marked Failed", "failureType": "UserError",
                  "target": act["name"], "details": ""} if status == FAILED else None
-        record.finish(status, None, error)
+        _decided(record, status, error)
         with execution.lock:
             execution.results[act["name"]] = {"output": None, "status": status, "error": error}
+        return error
 
     def _skipped_record(self, execution: Execution, act: dict) -> None:
         record = execution.record.add(ActivityRun(execution.record.pipeline_name, execution.record.run_id,
                                                   act["name"], act.get("type", "")))
-        record.finish(SKIPPED)
+        _decided(record, SKIPPED, None)
         with execution.lock:
             execution.results[act["name"]] = {"output": None, "status": SKIPPED, "error": None}
+
+
+def _decided(record: ActivityRun, status: str, error: dict | None) -> None:
+    """A record for an activity that was not executed (Skipped, inactive): empty input and output, no duration."""
+    record.input = {}
+    record.finish(status, {}, error)
+    record.end = record.start
+
+
+CONTAINER_KEYS = ("activities", "ifTrueActivities", "ifFalseActivities", "defaultActivities", "cases")
+
+
+def _input(call: Call) -> Any:
+    """The activity's input as monitoring shows it: its typeProperties, evaluated (nested activities left out).
+    Evaluated once more by the handler itself; an expression that fails here fails there too."""
+    props = {k: v for k, v in call.props.items() if k not in CONTAINER_KEYS}
+    try:
+        return evaluate_value(props, call.context) if props else None
+    except ExpressionError:
+        return props
 
 
 def _satisfied(upstream_status: str | None, conditions: list[str]) -> bool:

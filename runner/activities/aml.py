@@ -51,10 +51,10 @@ def batch_execution(call: Call) -> dict:
         raise _aml_error("Batch Execution", shown, str(status.get("Details") or "The job failed."))
     if code == "Cancelled":
         raise _aml_error("Batch Execution", shown, "The job was cancelled.")
-    return {"jobId": job_id, "status": code}
+    return {"effectiveIntegrationRuntime": _runtime(ml_endpoint), "jobId": job_id, "status": code}
 
 
-def update_resource(call: Call) -> dict | None:
+def update_resource(call: Call) -> dict:
     ls_name = (call.activity.get("linkedServiceName") or {}).get("referenceName")
     props = _linked_service_props(call, ls_name)
     endpoint = call.evaluate(props.get("updateResourceEndpoint"))
@@ -73,7 +73,7 @@ def update_resource(call: Call) -> dict | None:
     body = {"Resources": [{"Name": name, "Location": location}]}
     call.record.input = _masked_input(body)
     _Http(call, endpoint, api_key, "Update Resource").call("PATCH", endpoint, body)
-    return None
+    return {"effectiveIntegrationRuntime": _runtime(endpoint), "status": "Succeeded"}
 
 
 # --- helpers ------------------------------------------------------------------------------------------
@@ -205,6 +205,13 @@ def _with_api_version(url: str) -> str:
     query = dict(parse_qsl(parts.query))
     query.setdefault("api-version", "2.0")
     return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def _runtime(url: str) -> str:
+    """ADF's Azure integration runtime, named after the service's region (inferred, section 8.3)."""
+    host = (urlsplit(url).hostname or "").split(".")[0]
+    region = host if host not in ("management", "") else "ussouthcentral"
+    return f"DefaultIntegrationRuntime ({region})"
 
 
 def _timeout_label(call: Call) -> str:

@@ -103,11 +103,14 @@ def for_each(call: Call) -> dict:
 
 
 def until(call: Call) -> dict:
+    """Do-while: the body runs, then the expression decides; ``timeout`` bounds the whole loop, body included."""
     timeout = _seconds(str(call.evaluate(call.props.get("timeout") or "7.00:00:00"))) or 7 * 86400
-    deadline_call = Call(call.engine, call.execution, call.activity, call.context,
-                         _deadline(call, timeout), call.record)
+    deadline = _deadline(call, timeout)
+    deadline_call = Call(call.engine, call.execution, call.activity, call.context, deadline, call.record)
     while True:
-        status, error = call.engine.run_scope(call.execution, call.props.get("activities") or [], call.context)
+        status, error = call.engine.run_scope(call.execution, call.props.get("activities") or [], call.context,
+                                              deadline)
+        deadline_call.check_deadline(f"the Until timeout {call.props.get('timeout') or '7.00:00:00'}")
         if status == FAILED:
             raise ActivityError((error or {}).get("message", "An activity inside Until failed."), "ActivityFailed")
         if deadline_call.evaluate(call.props.get("expression")) is True:
@@ -155,7 +158,8 @@ def execute_pipeline(call: Call) -> dict:
 
 def _start_in_background(call: Call, name: str, parameters: dict, invoked_by: dict) -> str:
     """waitOnCompletion false: the activity succeeds once the child run is started."""
-    call.engine.definitions.pipeline(name)  # an unknown pipeline fails the activity now
+    pipeline = call.engine.definitions.pipeline(name)  # an unknown pipeline or a bad parameter fails the
+    call.engine.definitions.bind_parameters(pipeline, parameters)  # activity now, not the background thread
     run_id = new_id()
     thread = threading.Thread(target=call.engine.run, name=f"child-{name}", daemon=True,
                               args=(name, parameters), kwargs={"invoked_by": invoked_by, "parent": call.execution,

@@ -217,7 +217,9 @@ class Engine:
                 secure_output=bool(policy.get("secureOutput")),
                 user_properties={p.get("name"): p.get("value") for p in act.get("userProperties") or []
                                  if isinstance(p, dict)}))
-            deadline = time.monotonic() + timeout * self.settings.time_scale if timeout else None
+            # with time_scale 0 every wait is instant and no timeout can elapse
+            deadline = time.monotonic() + timeout * self.settings.time_scale \
+                if timeout and self.settings.time_scale > 0 else None
             if scope_deadline is not None:
                 deadline = scope_deadline if deadline is None else min(deadline, scope_deadline)
             call = Call(self, execution, act, context, deadline, record)

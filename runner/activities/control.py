@@ -200,9 +200,10 @@ def _run_branch(call: Call, activities: list) -> None:
         raise ActivityError((error or {}).get("message", "An activity in the branch failed."), "ActivityFailed")
 
 
-def _deadline(call: Call, seconds: float) -> float:
+def _deadline(call: Call, seconds: float) -> float | None:
     import time
-    return time.monotonic() + seconds * call.engine.settings.time_scale
+    scale = call.engine.settings.time_scale
+    return time.monotonic() + seconds * scale if scale > 0 else None
 
 
 HANDLERS = {"Wait": wait, "SetVariable": set_variable, "AppendVariable": append_variable, "Fail": fail,

@@ -44,8 +44,8 @@ class ActivityError(Exception):
 
 
 class ActivityTimeout(ActivityError):
-    def __init__(self, activity: str, timeout: str):
-        super().__init__(f"Activity '{activity}' timed out after {timeout} (policy.timeout).", "2012", "UserError")
+    def __init__(self, activity: str, limit: str):
+        super().__init__(f"Activity '{activity}' timed out: {limit} elapsed.", "2012", "UserError")
 
 
 class RunError(ValueError):
@@ -70,6 +70,7 @@ class Call:
     context: Context
     deadline: float | None
     record: ActivityRun
+    timeout_label: str = "its timeout"  # what the deadline is, for the timeout message
 
     @property
     def name(self) -> str:
@@ -94,13 +95,13 @@ class Call:
             remaining = self.deadline - time.monotonic()
             if real >= remaining:
                 self.execution.cancel.wait(max(0.0, remaining))
-                raise ActivityTimeout(self.name, timeout_label or "its timeout")
+                raise ActivityTimeout(self.name, timeout_label or self.timeout_label)
         if self.execution.cancel.wait(real):
             raise ActivityError("The pipeline run was cancelled.", "Cancelled")
 
     def check_deadline(self, label: str = "") -> None:
         if self.deadline is not None and time.monotonic() >= self.deadline:
-            raise ActivityTimeout(self.name, label or "its timeout")
+            raise ActivityTimeout(self.name, label or self.timeout_label)
 
 
 @dataclass
@@ -194,9 +195,11 @@ class Engine:
                         status[name], error = future.result()
                         if error:
                             errors[name] = error
-        scope_status = _leaf_rule(acts, upstream, status)
+        scope_status, culprit = _leaf_rule(acts, upstream, status)
+        if scope_status != FAILED:
+            return scope_status, None
         failed = [a["name"] for a in acts if status.get(a["name"]) == FAILED and a["name"] in errors]
-        return scope_status, (errors[failed[0]] if failed and scope_status == FAILED else None)
+        return scope_status, errors.get(culprit) or (errors[failed[0]] if failed else None)
 
     # --- one activity -------------------------------------------------------------------------------
 
@@ -220,9 +223,10 @@ class Engine:
             # with time_scale 0 every wait is instant and no timeout can elapse
             deadline = time.monotonic() + timeout * self.settings.time_scale \
                 if timeout and self.settings.time_scale > 0 else None
-            if scope_deadline is not None:
-                deadline = scope_deadline if deadline is None else min(deadline, scope_deadline)
-            call = Call(self, execution, act, context, deadline, record)
+            label = f"policy.timeout {timeout_text or _timespan(timeout)}" if timeout else "its timeout"
+            if scope_deadline is not None and (deadline is None or scope_deadline < deadline):
+                deadline, label = scope_deadline, "the timeout of the enclosing Until"
+            call = Call(self, execution, act, context, deadline, record, label)
             record.input = _input(call)
             try:
                 output = self._handler(act)(call)
@@ -238,7 +242,10 @@ class Engine:
                 record.finish(FAILED, {}, error)
             if status == SUCCEEDED or attempt == retries:
                 break
-            Call(self, execution, act, context, None, record).sleep(interval)
+            try:  # the retry wait is bounded by an enclosing Until and interrupted by cancellation
+                Call(self, execution, act, context, scope_deadline, record).sleep(interval)
+            except ActivityError:
+                break
         with execution.lock:
             execution.results[act["name"]] = {"output": output, "status": status, "error": error}
         return status, error
@@ -299,8 +306,9 @@ def _satisfied(upstream_status: str | None, conditions: list[str]) -> bool:
     return False
 
 
-def _leaf_rule(acts: list[dict], upstream: dict[str, list], status: dict[str, str]) -> str:
-    """Every leaf must have succeeded; a skipped leaf is replaced by its parents, recursively."""
+def _leaf_rule(acts: list[dict], upstream: dict[str, list], status: dict[str, str]) -> tuple[str, str | None]:
+    """Every leaf must have succeeded; a skipped leaf is replaced by its parents, recursively.
+    Returns the status and the node that failed it (its error is the pipeline's message)."""
     has_dependant = {dep for deps in upstream.values() for dep, _ in deps if dep is not None}
     evaluated: set[str] = set()
     stack = [a["name"] for a in acts if a["name"] not in has_dependant]
@@ -312,8 +320,8 @@ def _leaf_rule(acts: list[dict], upstream: dict[str, list], status: dict[str, st
         if status.get(name) == SKIPPED:
             stack += [dep for dep, _ in upstream.get(name, []) if dep is not None]
         elif status.get(name) != SUCCEEDED:
-            return FAILED
-    return SUCCEEDED
+            return FAILED, name
+    return SUCCEEDED, None
 
 
 def _seconds(timespan: str) -> float | None:
@@ -322,6 +330,12 @@ def _seconds(timespan: str) -> float | None:
         return None
     days, hours, minutes, seconds = (int(g or 0) for g in match.groups())
     return float(((days * 24 + hours) * 60 + minutes) * 60 + seconds)
+
+
+def _timespan(seconds: float) -> str:
+    whole = int(seconds)
+    days, rest = divmod(whole, 86400)
+    return f"{days}.{rest // 3600:02d}:{rest % 3600 // 60:02d}:{rest % 60:02d}"
 
 
 def _int(value: Any, default: int) -> int:

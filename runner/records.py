@@ -112,4 +112,4 @@ def _as_string(value: Any) -> str:
         return value
     if isinstance(value, bool):
         return "True" if value else "False"
-    return json.dumps(value) if isinstance(value, (dict, list)) else str(value)
+    return json.dumps(value, separators=(",", ":")) if isinstance(value, (dict, list)) else str(value)

@@ -87,7 +87,7 @@ def for_each(call: Call) -> dict:
     lock = threading.Lock()
 
     def iteration(item: Any) -> None:
-        status, _ = call.engine.run_scope(call.execution, body, call.context.replace(item=item))
+        status, _ = call.engine.run_scope(call.execution, body, call.context.replace(item=item), call.deadline)
         with lock:
             statuses.append(status)
 
@@ -106,6 +106,8 @@ def until(call: Call) -> dict:
     """Do-while: the body runs, then the expression decides; ``timeout`` bounds the whole loop, body included."""
     timeout = _seconds(str(call.evaluate(call.props.get("timeout") or "7.00:00:00"))) or 7 * 86400
     deadline = _deadline(call, timeout)
+    if call.deadline is not None:  # an enclosing Until's timeout bounds this one too
+        deadline = call.deadline if deadline is None else min(deadline, call.deadline)
     deadline_call = Call(call.engine, call.execution, call.activity, call.context, deadline, call.record)
     while True:
         status, error = call.engine.run_scope(call.execution, call.props.get("activities") or [], call.context,
@@ -195,7 +197,7 @@ def _declared(call: Call, name: Any) -> None:
 
 
 def _run_branch(call: Call, activities: list) -> None:
-    status, error = call.engine.run_scope(call.execution, activities, call.context)
+    status, error = call.engine.run_scope(call.execution, activities, call.context, call.deadline)
     if status == FAILED:
         raise ActivityError((error or {}).get("message", "An activity in the branch failed."), "ActivityFailed")
 

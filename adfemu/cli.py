@@ -17,22 +17,27 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False),
+@click.option("--config", "config_path", type=click.Path(dir_okay=False),
               help="Emulator config (JSON): workspaces, web services, endpoints.")
+@click.option("--factory", "factory_path", type=click.Path(exists=True),
+              help="Provision the web services this ADF factory expects (instead of --config).")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=0, show_default=True, type=click.IntRange(0, 65535), help="Port; 0 picks a free one.")
 @click.option("--storage", "storage", default=None, metavar="CONNSTR",
               help="Use a running Azurite through this connection string instead of starting one.")
 @click.option("--verbose", is_flag=True, help="Log every request (secrets masked).")
-def serve(config_path: str, host: str, port: int, storage: str | None, verbose: bool) -> None:
+def serve(config_path: str | None, factory_path: str | None, host: str, port: int, storage: str | None,
+          verbose: bool) -> None:
     """Serve the emulated AML web services until Ctrl-C or SIGTERM."""
     from emulator.azurite import DEV_ACCOUNT, AzuriteError
     from emulator.config import ConfigError, load
     from emulator.server import start_stack
 
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+    if (config_path is None) == (factory_path is None):
+        raise click.UsageError("give exactly one of --config and --factory")
     try:
-        config = load(config_path)
+        config = load(config_path) if config_path else _provisioned(factory_path)
     except ConfigError as exc:
         raise click.ClickException(f"invalid config:\n{exc}") from None
     try:
@@ -56,6 +61,22 @@ def serve(config_path: str, host: str, port: int, storage: str | None, verbose: 
     finally:
         stack.close()
         click.echo("adfemu stopped")
+
+
+def _provisioned(factory_path: str):
+    """The emulator config that a factory's AzureML linked services and activities imply."""
+    from emulator.config import from_document
+    from runner.definitions import Definitions, DefinitionsError
+    from runner.factory import LoadError, load_paths
+    from runner.provision import emulator_config
+    try:
+        definitions = Definitions.from_factory(load_paths([factory_path])[0])
+    except (LoadError, DefinitionsError) as exc:
+        raise click.ClickException(f"cannot provision from {factory_path}: {exc}") from None
+    document, notes = emulator_config(definitions)
+    for note in notes:
+        click.echo(f"provisioned: {note}")
+    return from_document(document, f"<provisioned from {factory_path}>")
 
 
 @main.command()
@@ -113,8 +134,10 @@ def validate(paths: tuple[str, ...], fmt: str, strict: bool) -> None:
               help="Real seconds per emulated second (Wait, retry intervals, timeouts, polling).")
 @click.option("--real-time", is_flag=True, help="Same as --time-scale 1.")
 @click.option("--lenient", is_flag=True, help="Accept BES blob names without a file extension (AML refuses them).")
+@click.option("--stubs", "stubs_path", type=click.Path(dir_okay=False),
+              help='Outcomes for activity types adfemu does not run: {"<type>": {"status", "output", "error"}}.')
 def run(factory, pipeline_name, params, output, config_path, emulator_url, storage, secrets_path, time_scale,
-        real_time, lenient):
+        real_time, lenient, stubs_path):
     """Run an ADF pipeline offline against the emulated services.
 
     Exit 0 when the pipeline run Succeeded, 1 when it Failed, 2 for invalid input.
@@ -152,6 +175,13 @@ def run(factory, pipeline_name, params, output, config_path, emulator_url, stora
                 vaults = json.load(handle)
         except (OSError, ValueError) as exc:
             invalid(f"cannot read the secrets file {secrets_path}: {type(exc).__name__}")
+    stubs = {}
+    if stubs_path:
+        from runner.stubs import StubError, load_stubs
+        try:
+            stubs = load_stubs(stubs_path)
+        except StubError as exc:
+            invalid(str(exc))
     console.warnings(definitions.warnings)
     if lenient:
         click.echo("--lenient: BES blob names without a file extension are accepted (the real service refuses them)")
@@ -159,7 +189,7 @@ def run(factory, pipeline_name, params, output, config_path, emulator_url, stora
     try:
         with session(definitions, config_path=config_path, emulator_url=emulator_url, storage=storage,
                      time_scale=1.0 if real_time else time_scale, vaults=vaults, lenient=lenient,
-                     notes=notes) as active:
+                     notes=notes, stubs=stubs) as active:
             for note in notes:
                 click.echo(f"provisioned: {note}")
             record = active.engine.run(pipeline_name, values)

@@ -23,16 +23,17 @@ class Session:
 def session(definitions: Definitions, *, config_path: str | None = None, emulator_url: str | None = None,
             storage: str | None = None, time_scale: float = 0.01, vaults: dict | None = None,
             poll_seconds: float = 20.0, lenient: bool = False,
-            notes: list[str] | None = None) -> Iterator[Session]:
+            notes: list[str] | None = None, stubs: dict | None = None) -> Iterator[Session]:
     """Start Azurite and the emulator (from ``config_path``, or provisioned from the factory when there
     is none) unless ``emulator_url`` names a running `adfemu serve`, and yield an engine wired to them;
     everything started here is stopped on exit. What provisioning assumed is appended to ``notes``."""
-    stack = None
+    stack, overrides = None, {}
     if emulator_url is None:
         from emulator.config import from_document, load
         from emulator.server import start_stack
         if config_path is not None:
             config = load(config_path)
+            overrides = config.document.get("endpoints", {})
             if lenient:
                 config.document["lenientExtensions"] = True
         else:
@@ -46,8 +47,8 @@ def session(definitions: Definitions, *, config_path: str | None = None, emulato
     else:
         storage_url = None
     try:
-        services = Services(Endpoints(emulator_url), vaults=vaults or {})
-        settings = Settings(time_scale=time_scale, poll_seconds=poll_seconds, services=services)
+        services = Services(Endpoints(emulator_url, overrides), vaults=vaults or {})
+        settings = Settings(time_scale=time_scale, poll_seconds=poll_seconds, services=services, stubs=stubs or {})
         yield Session(emulator_url, storage_url, Engine(definitions, settings))
     finally:
         if stack is not None:

@@ -58,7 +58,7 @@ class Settings:
     poll_seconds: float = 20.0      # emulated seconds between BES status polls
     max_parallel: int = 8           # activities of one scope running at once
     services: Any = None            # what activities use to reach Azure (runner.services.Services)
-    stubs: dict[str, Callable] = field(default_factory=dict)  # activity type -> handler, for types adfemu lacks
+    stubs: dict[str, Callable] = field(default_factory=dict)  # activity name or type -> handler (runner.stubs)
 
 
 @dataclass
@@ -251,8 +251,9 @@ class Engine:
         return status, error
 
     def _handler(self, act: dict) -> Callable[[Call], Any]:
+        """A stub named after the activity wins, then one for its type, then adfemu's own handler."""
         kind = act.get("type", "")
-        handler = self.handlers.get(kind)
+        handler = self.settings.stubs.get(act.get("name", "")) or self.handlers.get(kind)
         if handler is None:
             def unsupported(call: Call) -> Any:
                 raise ActivityError(f"Activity type '{kind}' is not supported by adfemu; supply a stub for it "

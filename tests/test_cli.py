@@ -18,8 +18,9 @@ from .conftest import FIXTURES
 ADFEMU = [sys.executable, "-m", "adfemu.cli"]
 
 
-def _serve(*extra: str) -> tuple[subprocess.Popen, dict[str, str]]:
-    proc = subprocess.Popen([*ADFEMU, "serve", "--config", str(FIXTURES / "seed-emulator.json"), "--port", "0", *extra],
+def _serve(*extra: str, source: tuple[str, ...] = ()) -> tuple[subprocess.Popen, dict[str, str]]:
+    source = source or ("--config", str(FIXTURES / "seed-emulator.json"))
+    proc = subprocess.Popen([*ADFEMU, "serve", *source, "--port", "0", *extra],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     banner: dict[str, str] = {}
     for line in proc.stdout:  # the banner is printed once the stack answers
@@ -27,6 +28,8 @@ def _serve(*extra: str) -> tuple[subprocess.Popen, dict[str, str]]:
             banner["url"] = m.group(1)
         if m := re.match(r"storage: (\S+)", line):
             banner["storage"] = m.group(1)
+        if line.startswith("provisioned:"):
+            banner.setdefault("provisioned", []).append(line.strip())
         if line.startswith("health:"):
             return proc, banner
     raise AssertionError(f"adfemu serve exited early with {proc.wait(10)}")
@@ -61,6 +64,18 @@ def test_serve_with_storage_uses_the_given_azurite_and_leaves_it_running(azurite
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=30)
     assert answers(azurite.url), "adfemu must not stop storage it did not start"
+
+
+def test_serve_provisions_the_services_a_factory_expects(azurite):
+    proc, banner = _serve("--storage", azurite.connection_string(), source=("--factory", str(FIXTURES / "seed-factory")))
+    try:
+        assert any("--training experiment--" in line for line in banner["provisioned"])
+        url = f"{banner['url']}/workspaces/xxx/services/--training%20experiment--/swagger.json"
+        with urllib.request.urlopen(url, timeout=5) as r:
+            assert json.loads(r.read())["swagger"] == "2.0"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=30)
 
 
 def test_invalid_config_is_reported_without_a_traceback(tmp_path: Path):

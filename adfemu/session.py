@@ -19,6 +19,14 @@ class Session:
     engine: Engine
 
 
+def _add_factory_accounts(config, definitions: Definitions, vaults: dict) -> None:
+    """Storage accounts named in the factory's connection strings live in Azurite under their own names."""
+    from runner.provision import storage_accounts
+    known = config.document.setdefault("storage", {}).setdefault("accounts", [])
+    names = {a["name"] for a in known}
+    known += [{"name": n, "key": k} for n, k in storage_accounts(definitions, vaults).items() if n not in names]
+
+
 @contextmanager
 def session(definitions: Definitions, *, config_path: str | None = None, emulator_url: str | None = None,
             storage: str | None = None, time_scale: float = 0.01, vaults: dict | None = None,
@@ -34,6 +42,7 @@ def session(definitions: Definitions, *, config_path: str | None = None, emulato
         if config_path is not None:
             config = load(config_path)
             overrides = config.document.get("endpoints", {})
+            _add_factory_accounts(config, definitions, vaults or {})
             if lenient:
                 config.document["lenientExtensions"] = True
         else:

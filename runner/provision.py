@@ -80,7 +80,7 @@ def emulator_config(defs: Definitions, vaults: dict | None = None, lenient: bool
                 notes.append(f"'{ls_name}': predictive web service {svc_id}, updatable endpoint '{endpoint_name}' "
                              f"(runtime id {endpoint_id})")
             _merge(svc.resources, [str(type_props.get("trainedModelName"))])
-    return _document(services, _accounts(defs, vaults or {}), lenient), notes
+    return _document(services, storage_accounts(defs, vaults or {}), lenient), notes
 
 
 def _document(services: dict, accounts: dict[str, str], lenient: bool) -> dict:
@@ -133,7 +133,8 @@ def _key(value: Any, defs: Definitions, vaults: dict) -> str:
         return "adfemu-provisioned-key"
 
 
-def _accounts(defs: Definitions, vaults: dict) -> dict[str, str]:
+def storage_accounts(defs: Definitions, vaults: dict) -> dict[str, str]:
+    """Account name -> key of every storage linked service's connection string (not the dev account)."""
     accounts = {}
     for ls in defs.linked_services.values():
         props = ls.get("properties") or {}

@@ -181,3 +181,16 @@ def test_unknown_parameter_is_refused():
     defs = Definitions(pipelines={"p": {"name": "p", "properties": {"activities": []}}})
     with pytest.raises(DefinitionsError, match="has no parameter nope"):
         Engine(defs).run("p", {"nope": 1})
+
+
+def test_global_parameters_come_from_the_factory_file(aml, tmp_path):
+    pipeline = {"name": "g", "properties": {"variables": {"v": {"type": "String"}}, "activities": [
+        _set("s", "@concat(pipeline().globalParameters.env, '-', string(pipeline().globalParameters.size))")]}}
+    factory = _factory(tmp_path, pipeline)
+    (tmp_path / "factory").mkdir()
+    (tmp_path / "factory" / "demo.json").write_text(json.dumps({"name": "demo", "properties": {"globalParameters": {
+        "env": {"type": "string", "value": "test"}, "size": {"type": "int", "value": 3}}}}))
+    out = tmp_path / "run.json"
+    result = CliRunner().invoke(main, ["run", factory, "--pipeline", "g", "--emulator", aml.url, "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text())["activityRuns"][0]["output"] == {"name": "v", "value": "test-3"}

@@ -18,7 +18,7 @@ from emulator.config import from_document
 from emulator.server import EmulatorServer
 from emulator.storage import BlobStore
 
-from .helpers import CUSTOM_ACCOUNT, CUSTOM_KEY, Aml, extra_services
+from .helpers import CUSTOM_ACCOUNT, CUSTOM_KEY, TRAIN_CSV, Aml, extra_services
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
@@ -64,3 +64,13 @@ def aml(emulator_server, azurite) -> Aml:
 @pytest.fixture
 def blobs(azurite) -> BlobServiceClient:
     return BlobServiceClient.from_connection_string(azurite.connection_string())
+
+
+@pytest.fixture
+def seed_input(blobs):
+    """The seed pipeline's training data where its corrected paths read it: azuremltesting/input/train.csv."""
+    container = blobs.get_container_client("azuremltesting")
+    if not container.exists():
+        container.create_container()
+    container.upload_blob("input/train.csv", TRAIN_CSV, overwrite=True)
+    return container

@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import pytest
 import requests
 
 from runner.definitions import Definitions
@@ -14,7 +13,7 @@ from runner.factory import load_paths
 from runner.services import Services
 
 from .conftest import FIXTURES
-from .helpers import SCORE_CSV, SLOW, SLOW_KEY, TRAIN_CSV, UPDATABLE, UPDATABLE_KEY, WS, csv_rows
+from .helpers import SCORE_CSV, SLOW, SLOW_KEY, UPDATABLE, UPDATABLE_KEY, WS, csv_rows
 
 CORRECTED = FIXTURES / "seed-factory-corrected"
 
@@ -28,15 +27,6 @@ def _definitions(mutate=None) -> Definitions:
 
 def _engine(aml, defs: Definitions, **settings) -> Engine:
     return Engine(defs, Settings(time_scale=0.001, poll_seconds=1, services=Services(Endpoints(aml.url)), **settings))
-
-
-@pytest.fixture
-def seed_input(blobs):
-    container = blobs.get_container_client("azuremltesting")
-    if not container.exists():
-        container.create_container()
-    container.upload_blob("input/train.csv", TRAIN_CSV, overwrite=True)
-    return container
 
 
 def _scores(aml) -> np.ndarray:

@@ -61,14 +61,6 @@ def test_expression_string_and_expression_object_evaluate_the_same():  # item 2
     assert outputs == [42, 42]
 
 
-@pytest.fixture
-def seed_input(blobs):
-    container = blobs.get_container_client("azuremltesting")
-    if not container.exists():
-        container.create_container()
-    container.upload_blob("input/train.csv", TRAIN_CSV, overwrite=True)
-
-
 @pytest.mark.parametrize("form", ["SecureString", "AzureKeyVaultSecret"])
 def test_api_key_as_secure_string_or_key_vault_secret(aml, seed_input, form):  # item 3
     defs = Definitions.from_factory(load_paths([str(CORRECTED)])[0])

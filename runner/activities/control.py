@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -203,7 +204,6 @@ def _run_branch(call: Call, activities: list) -> None:
 
 
 def _deadline(call: Call, seconds: float) -> float | None:
-    import time
     scale = call.engine.settings.time_scale
     return time.monotonic() + seconds * scale if scale > 0 else None
 

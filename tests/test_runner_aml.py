@@ -5,6 +5,7 @@ import json
 
 import numpy as np
 import requests
+from sklearn.linear_model import LinearRegression
 
 from runner.definitions import Definitions
 from runner.endpoints import Endpoints
@@ -13,7 +14,7 @@ from runner.factory import load_paths
 from runner.services import Services
 
 from .conftest import FIXTURES
-from .helpers import SCORE_CSV, SLOW, SLOW_KEY, UPDATABLE, UPDATABLE_KEY, WS, csv_rows
+from .helpers import SCORE_CSV, SLOW, SLOW_KEY, TRAIN_CSV, UPDATABLE, UPDATABLE_KEY, WS, csv_rows
 
 CORRECTED = FIXTURES / "seed-factory-corrected"
 
@@ -41,7 +42,13 @@ def test_corrected_seed_retrains_and_updates_the_predictive_endpoint(aml, seed_i
     assert record.status == "Succeeded", record.document()
     assert [(r.activity_name, r.status) for r in record.activity_runs] == [
         ("amlBEGetilearner", "Succeeded"), ("amlUpdateResource", "Succeeded")]
-    assert not np.allclose(before, _scores(aml)), "scoring must use the retrained model"
+    after = _scores(aml)
+    assert not np.allclose(before, after), "scoring must use the retrained model"
+    # input1 and input2 both read train.csv: the same rows twice give the same least-squares fit
+    train_columns, train_rows = csv_rows(TRAIN_CSV)
+    model = LinearRegression().fit([[float(v) for v in r[:-1]] for r in train_rows], [float(r[-1]) for r in train_rows])
+    _, score_rows = csv_rows(SCORE_CSV)
+    np.testing.assert_allclose(after, model.predict([[float(v) for v in r] for r in score_rows[:5]]), rtol=1e-9)
 
     submit = next(e for e in aml.journal(path="/jobs") if e["method"] == "POST" and e["path"].endswith("/jobs"))
     sent = json.loads(submit["body"])

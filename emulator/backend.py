@@ -21,6 +21,7 @@ class Backend:
         self.config = config
         self.lock = threading.RLock()
         self.workspaces: dict[str, Workspace] = {}
+        self._secrets: list[str] | None = None  # cached; dropped whenever keys may change
         self.reset()
 
     # --- lifecycle ------------------------------------------------------------------------------
@@ -30,15 +31,18 @@ class Backend:
         with self.lock:
             self.workspaces = {ws["id"].lower(): _build_workspace(ws, w, self.config)
                                for w, ws in enumerate(self.config.document["workspaces"])}
+            self._secrets = None
 
     def secrets(self) -> list[str]:
         """Every key and token the emulator knows, for redaction."""
         with self.lock:
-            found = [t for ws in self.workspaces.values() for t in ws.tokens]
-            for svc in self.services():
-                for ep in svc.endpoints.values():
-                    found += [ep.primary_key, ep.secondary_key]
-            return found + list(self.config.storage_accounts.values())
+            if self._secrets is None:
+                found = [t for ws in self.workspaces.values() for t in ws.tokens]
+                for svc in self.services():
+                    for ep in svc.endpoints.values():
+                        found += [ep.primary_key, ep.secondary_key]
+                self._secrets = found + list(self.config.storage_accounts.values())
+            return self._secrets
 
     # --- lookups ----------------------------------------------------------------------------------
 
@@ -98,6 +102,7 @@ class Backend:
                                     resources={n: Resource(r.name, r.model, r.location, r.kind)
                                                for n, r in default.resources.items()})
                 svc.endpoints[name] = existing
+                self._secrets = None
                 created = True
             else:
                 created = False

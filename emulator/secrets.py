@@ -7,6 +7,7 @@ knows (endpoint keys, workspace tokens) are replaced wherever they appear.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import quote
 from typing import Iterable
 
@@ -14,6 +15,15 @@ MASK = "***"
 # Known values shorter than this are not replaced wherever they appear: a toy key such as "key" (the seed
 # document's) would mangle every word containing it. The shape patterns below still mask them in place.
 MIN_KNOWN = 6
+
+
+@lru_cache(maxsize=16)
+def _known_pattern(values: tuple[str, ...]) -> re.Pattern | None:
+    """One regex for the known values, also as they appear URL-encoded (longest first, so none is cut)."""
+    variants = set(values) | {quote(v, safe="") for v in values}
+    if not variants:
+        return None
+    return re.compile("|".join(re.escape(v) for v in sorted(variants, key=len, reverse=True)))
 
 _PATTERNS = [
     (re.compile(r"(AccountKey\s*=\s*)[^;\"'\s&]+", re.IGNORECASE), r"\1" + MASK),
@@ -27,10 +37,9 @@ _PATTERNS = [
 
 def redact(text: str, known: Iterable[str] = ()) -> str:
     """Return ``text`` with every secret replaced by ``***``."""
-    values = {k for k in known if k and len(k) >= MIN_KNOWN}
-    values |= {quote(k, safe="") for k in values}  # as they appear URL-encoded in a query string or path
-    for value in sorted(values, key=len, reverse=True):
-        text = text.replace(value, MASK)
+    pattern = _known_pattern(tuple(sorted({k for k in known if k and len(k) >= MIN_KNOWN})))
+    if pattern is not None:
+        text = pattern.sub(MASK, text)
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
     return text

@@ -25,7 +25,7 @@ def test_schema_is_valid_draft_2020_12(name):
     ("aml-bes-submit", {"Inputs": {"input1": {"ConnectionString": 5, "RelativeLocation": "c/a.csv"}}}, False),
     ("aml-rrs-request", {"Inputs": {"input1": {"ColumnNames": ["a"], "Values": [["1"], [2]]}}}, True),
     ("aml-rrs-request", {"Inputs": {"input1": [{"a": 1}, {"a": "x"}]}}, True),
-    ("aml-rrs-request", {"Inputs": {"input1": {"ColumnNames": ["a"], "Values": [[{"x": 1}]]}}}, False),
+    ("aml-rrs-request", {"Inputs": {"input1": {"ColumnNames": ["a"], "Values": [{"x": 1}]}}}, False),
     ("aml-classic-patch", {"Resources": [{"Name": "M", "Location": {"BaseLocation": "b", "RelativeLocation": "r",
                                                                       "SasBlobToken": "?s"}}]}, True),
     ("aml-classic-patch", {"Resources": []}, False),

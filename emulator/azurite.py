@@ -13,6 +13,7 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -80,7 +81,7 @@ class Azurite:
                "--silent", "--disableTelemetry", "--skipApiVersionCheck"]
         self._proc = subprocess.Popen(cmd, cwd=self._workdir.name, env=env, stdout=subprocess.PIPE,
                                       stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                      start_new_session=True, text=True)
+                                      start_new_session=True, text=True, preexec_fn=_die_with_parent)
         try:
             self.url = self._read_listen_url(timeout)
             wait_until_answers(self.url, timeout)
@@ -147,6 +148,16 @@ class Azurite:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _die_with_parent() -> None:
+    """In the child: get SIGTERM when the process that started Azurite dies, however it dies (Linux), so a
+    killed test run or `adfemu serve` never leaves Azurite behind. Linux sends it when the starting *thread*
+    ends, so start Azurite from a long-lived thread (adfemu does, from the main thread)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _signal_group(proc: subprocess.Popen, sig: int) -> None:

@@ -77,10 +77,13 @@ class Stack:
         return self.server.url
 
     def close(self) -> None:
-        self.server.stop()
-        self.emulator.close()
-        if self.azurite is not None:
-            self.azurite.stop()
+        """Stop everything started; Azurite is stopped even if an earlier step fails."""
+        try:
+            self.server.stop()
+            self.emulator.close()
+        finally:
+            if self.azurite is not None:
+                self.azurite.stop()
 
 
 def start_stack(config: Config, host: str = "127.0.0.1", port: int = 0, storage: str | None = None,

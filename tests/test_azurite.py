@@ -44,3 +44,33 @@ def test_missing_executable_is_a_clear_error(tmp_path):
 def test_accounts_env_keeps_the_dev_account():
     value = azurite_accounts_env({"contosoml": "a2V5"})
     assert value.startswith(f"{DEV_ACCOUNT}:") and value.endswith(";contosoml:a2V5")
+
+
+def test_azurite_dies_with_a_killed_parent():
+    """Even a parent killed with SIGKILL (no fixture teardown, no atexit) leaves no Azurite behind."""
+    import signal
+    import subprocess
+    import sys
+
+    from .helpers import deadline_poll
+
+    code = ("from emulator.azurite import Azurite; a = Azurite().start(); print(a.pid, flush=True); "
+            "import threading; threading.Event().wait(120)")
+    parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    child = int(parent.stdout.readline())
+    parent.kill()
+    parent.wait(timeout=10)
+    parent.stdout.close()
+
+    def gone() -> bool:
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            return True
+        return False
+
+    try:
+        deadline_poll(gone, timeout=20, interval=0.05)
+    finally:
+        if not gone():
+            os.kill(child, signal.SIGKILL)

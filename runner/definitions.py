@@ -4,12 +4,28 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterator
 
 from schemas.adf import check_factory
 from schemas.entities import Factory, Finding
 
 PARAMETER_TYPES = ("String", "Int", "Float", "Bool", "Array", "Object", "SecureString")
+CONTAINER_KEYS = ("activities", "ifTrueActivities", "ifFalseActivities", "defaultActivities", "cases")
+
+
+def scopes(activities: Any) -> Iterator[list[dict]]:
+    """Each level of activities: the given list, then the inner lists of every container, depth first."""
+    level = [a for a in activities if isinstance(a, dict)] if isinstance(activities, list) else []
+    yield level
+    for act in level:
+        props = act.get("typeProperties") if isinstance(act.get("typeProperties"), dict) else {}
+        for key in CONTAINER_KEYS:
+            if key != "cases" and key in props:
+                yield from scopes(props[key])
+        cases = props.get("cases")
+        for case in cases if isinstance(cases, list) else []:
+            if isinstance(case, dict):
+                yield from scopes(case.get("activities"))
 
 
 class DefinitionsError(ValueError):

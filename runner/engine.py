@@ -22,7 +22,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .definitions import Definitions
+from .definitions import CONTAINER_KEYS, Definitions, scopes
 from .expressions import Context, ExpressionError, evaluate_value
 from .records import ActivityRun, PipelineRun, now
 
@@ -147,6 +147,11 @@ class Engine:
         execution = Execution(pipeline, record, variables, results, context)
         if parent is not None:
             parent.record.add_child(record)
+        broken = _missing_dependency(props.get("activities"))
+        if broken:  # ADF checks the whole template before starting anything
+            record.status, record.end = FAILED, now()
+            record.message = f"ErrorCode=InvalidTemplate, ErrorMessage=The template validation failed: {broken}"
+            return record
         status, failure = self.run_scope(execution, props.get("activities") or [], context)
         record.status, record.end = status, now()
         if failure:
@@ -286,7 +291,18 @@ def _decided(record: ActivityRun, status: str, error: dict | None) -> None:
     record.end = record.start
 
 
-CONTAINER_KEYS = ("activities", "ifTrueActivities", "ifFalseActivities", "defaultActivities", "cases")
+def _missing_dependency(activities: Any) -> str | None:
+    """The first dependsOn naming no activity of its level (names compared ignoring case), in the words of
+    ADF's run-time template check (each activity is a 'template action' named '<activity>Scope')."""
+    for level in scopes(activities):
+        names = {a["name"].lower() for a in level if isinstance(a.get("name"), str)}
+        for act in level:
+            for dep in act.get("dependsOn") or []:
+                target = dep.get("activity") if isinstance(dep, dict) else None
+                if isinstance(target, str) and target.lower() not in names:
+                    return (f"'The 'runAfter' property of template action '{act.get('name')}Scope' contains "
+                            f"non-existent action: '{target}Scope'.'")
+    return None
 
 
 def _input(call: Call) -> Any:

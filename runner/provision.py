@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-from .definitions import Definitions
+from .definitions import Definitions, scopes
 from .secrets import SecretError, resolve
 
 ML_ENDPOINT = re.compile(r"/(workspaces|subscriptions)/([^/]+)/services/([^/?]+)", re.I)
@@ -103,20 +103,9 @@ def _document(services: dict, accounts: dict[str, str], lenient: bool) -> dict:
 
 
 def _aml_activities(defs: Definitions) -> Iterator[dict]:
-    def walk(activities: Any) -> Iterator[dict]:
-        for act in activities if isinstance(activities, list) else []:
-            if not isinstance(act, dict):
-                continue
-            if act.get("type") in ("AzureMLBatchExecution", "AzureMLUpdateResource"):
-                yield act
-            props = act.get("typeProperties") if isinstance(act.get("typeProperties"), dict) else {}
-            for key in ("activities", "ifTrueActivities", "ifFalseActivities", "defaultActivities"):
-                yield from walk(props.get(key))
-            for case in props.get("cases") or []:
-                if isinstance(case, dict):
-                    yield from walk(case.get("activities"))
     for pipeline in defs.pipelines.values():
-        yield from walk((pipeline.get("properties") or {}).get("activities"))
+        for level in scopes((pipeline.get("properties") or {}).get("activities")):
+            yield from (act for act in level if act.get("type") in ("AzureMLBatchExecution", "AzureMLUpdateResource"))
 
 
 def _output_kind(spec: Any) -> str:

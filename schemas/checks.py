@@ -277,8 +277,12 @@ def _depends_on(item: Item, acts: list[Activity]) -> list[Finding]:
                                           f"dependsOn '{target}' matches activity '{lower[target.lower()]}' only when "
                                           "case is ignored; ADF resolves it", hint=f"write '{lower[target.lower()]}'"))
             else:
-                found.append(item.finding(pointer, "error", "ADF-E-DEPENDSON",
-                                          f"dependsOn names '{target}', which is not an activity of the same level"))
+                # ADF saves and publishes such a pipeline (corpus: BigFactorySample2 "Multiple Waits"); only its
+                # runs fail, before any activity starts (the runner does the same)
+                found.append(item.finding(pointer, "warning", "ADF-W-DEPENDSON-MISSING",
+                                          f"dependsOn names '{target}', which is not an activity of the same level; "
+                                          "ADF accepts the pipeline but every run fails at start with InvalidTemplate",
+                                          hint="name an activity of the same container, or remove the dependency"))
             conditions = _conditions(dep)
             if "Completed" in conditions and ({"Succeeded", "Failed"} & set(conditions)):
                 found.append(item.finding(f"{act.pointer}/dependsOn/{d}/dependencyConditions", "error",

@@ -133,6 +133,27 @@ def test_depends_on_entries_are_anded(stubs, a, b, runs_c):
     assert stubs.count("C") == (1 if runs_c else 0)
 
 
+def test_depends_on_matches_names_ignoring_case(stubs):
+    """Item 7 (run time): the seed's "amlbeGetilearner" reaches "amlBEGetilearner"."""
+    record = run([stub("amlBEGetilearner"), stub("next", on("amlbeGetilearner", S), outcome="fail")], stubs=stubs)
+    assert stubs.calls == ["amlBEGetilearner", "next"] and record.status == F
+
+
+@pytest.mark.parametrize("where", ["top", "nested"])
+def test_depends_on_a_missing_activity_fails_the_run_before_anything_starts(stubs, where):
+    """Item 7 (run time): ADF accepts the pipeline, and its run fails at start with InvalidTemplate."""
+    broken = [stub("Wait 1"), stub("Wait 4", on("If Condition1", S))]
+    acts = broken if where == "top" else [stub("First"), activity(
+        "If Condition", "IfCondition", on("First", S), expression={"value": "@true", "type": "Expression"},
+        ifTrueActivities=broken)]
+    record = run(acts, stubs=stubs)
+    assert record.status == F and stubs.calls == [] and record.activity_runs == []
+    assert record.message == ("ErrorCode=InvalidTemplate, ErrorMessage=The template validation failed: 'The "
+                              "'runAfter' property of template action 'Wait 4Scope' contains non-existent action: "
+                              "'If Condition1Scope'.'")
+    assert record.as_dict()["status"] == F
+
+
 @pytest.mark.parametrize("upstream, expected", [("succeed", K), ("fail", S), ("skip", S)])
 def test_conditions_inside_one_entry_are_ored(stubs, upstream, expected):
     """Item 10: ["Failed", "Skipped"] is met by Failed or Skipped, not by Succeeded."""

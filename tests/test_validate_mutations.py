@@ -284,15 +284,6 @@ def _token(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _name_extras(acts: list[Act], stem: str, pointer: str) -> frozenset[tuple[str, str, str]]:
-    """A mutation that removes the name of the activity at ``pointer`` (or the activity itself) explains
-    ADF-E-DEPENDSON at every dependsOn that names it."""
-    act = next((a for a in acts if a.stem == stem and a.pointer == pointer), None)
-    if act is None:
-        return frozenset()
-    return frozenset((stem, p, "ADF-E-DEPENDSON") for p in dependents(acts, act))
-
-
 def _parameter_extras(docs: list[Doc], stem: str) -> frozenset[tuple[str, str, str]]:
     doc = next(d for d in docs if d.stem == stem)
     return frozenset((stem, p, "ADF-E-UNDECLARED") for p, v in walk(doc.value)
@@ -347,9 +338,8 @@ def drop_mutations(docs: list[Doc]) -> list[Mutation]:
             continue
         for key in required_keys(doc, ptr, value, acts):
             target = f"{ptr}/{esc(key)}"
-            extra = _name_extras(acts, doc.stem, ptr) if key == "name" else frozenset()
             out.append(Mutation("drop", f"{doc.stem}{target}", doc.stem, frozenset({ptr}), frozenset({"ADF-E-SCHEMA"}),
-                                _mutate(doc.stem, lambda v, t=target: delete(v, t)), "{", extra))
+                                _mutate(doc.stem, lambda v, t=target: delete(v, t)), "{"))
     return out
 
 
@@ -379,12 +369,9 @@ def wrong_type_sites(docs: list[Doc]) -> list[tuple[Doc, str, Any]]:
 
 
 def wrong_type_mutation(docs: list[Doc], doc: Doc, ptr: str, new: Any) -> Mutation:
-    acts = activities_of(docs)
-    extra = _name_extras(acts, doc.stem, ptr)          # the whole activity replaced
-    if _parent_key(ptr) == "name":
-        extra |= _name_extras(acts, doc.stem, parent(ptr))
+    extra: frozenset[tuple[str, str, str]] = frozenset()
     if ptr == "/properties/parameters" or (ptr.startswith("/properties/parameters/") and ptr.count("/") == 3):
-        extra |= _parameter_extras(docs, doc.stem)
+        extra = _parameter_extras(docs, doc.stem)
     return Mutation("wrong-type", f"{doc.stem}{ptr} = {new!r}", doc.stem, frozenset({ptr}),
                     frozenset({"ADF-E-SCHEMA"}), _mutate(doc.stem, lambda v: put(v, ptr, copy.deepcopy(new))),
                     _token(new), frozenset(extra))
@@ -434,11 +421,10 @@ def duplicate_pairs(docs: list[Doc]) -> list[tuple[Act, Act]]:
 
 
 def duplicate_activity_mutation(docs: list[Doc], x: Act, new_name: str) -> Mutation:
-    acts = activities_of(docs)
     target = f"{x.pointer}/name"
     return Mutation("dup-activity", f"{x.stem}{target} = {new_name!r}", x.stem, frozenset({target}),
                     frozenset({"ADF-E-DUPLICATE-ACTIVITY"}), _mutate(x.stem, lambda v: put(v, target, new_name)),
-                    _token(new_name), _name_extras(acts, x.stem, x.pointer))
+                    _token(new_name))
 
 
 def duplicate_entity_mutation(doc: Doc, new_name: str) -> Mutation:

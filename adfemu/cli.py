@@ -25,9 +25,13 @@ def main() -> None:
 @click.option("--port", default=0, show_default=True, type=click.IntRange(0, 65535), help="Port; 0 picks a free one.")
 @click.option("--storage", "storage", default=None, metavar="CONNSTR",
               help="Use a running Azurite through this connection string instead of starting one.")
+@click.option("--https", "https", is_flag=True,
+              help="Serve TLS (Azure AD and Resource Manager included) with a certificate from a new local CA.")
+@click.option("--ca-file", "ca_file", type=click.Path(dir_okay=False), default=None,
+              help="With --https: where to write the CA bundle (default: a temporary file, removed on exit).")
 @click.option("--verbose", is_flag=True, help="Log every request (secrets masked).")
 def serve(config_path: str | None, factory_path: str | None, host: str, port: int, storage: str | None,
-          verbose: bool) -> None:
+          https: bool, ca_file: str | None, verbose: bool) -> None:
     """Serve the emulated AML web services until Ctrl-C or SIGTERM."""
     from emulator.azurite import DEV_ACCOUNT, AzuriteError
     from emulator.config import ConfigError, load
@@ -36,12 +40,14 @@ def serve(config_path: str | None, factory_path: str | None, host: str, port: in
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     if (config_path is None) == (factory_path is None):
         raise click.UsageError("give exactly one of --config and --factory")
+    if ca_file and not https:
+        raise click.UsageError("--ca-file needs --https")
     try:
         config = load(config_path) if config_path else _provisioned(factory_path)
     except ConfigError as exc:
         raise click.ClickException(f"invalid config:\n{exc}") from None
     try:
-        stack = start_stack(config, host, port, storage)
+        stack = start_stack(config, host, port, storage, https=https, ca_bundle=ca_file)
     except (AzuriteError, OSError) as exc:
         raise click.ClickException(f"cannot start: {exc}") from None
     stop = threading.Event()
@@ -52,6 +58,8 @@ def serve(config_path: str | None, factory_path: str | None, host: str, port: in
                    + (" (started by adfemu)" if stack.azurite else " (given with --storage)"))
         if stack.azurite:
             click.echo(f"storage connection string: {stack.azurite.connection_string(DEV_ACCOUNT)}")
+        if stack.ca_bundle:
+            click.echo(f"CA bundle: {stack.ca_bundle}   (trust it: REQUESTS_CA_BUNDLE or connection_verify)")
         click.echo(f"health: {stack.url}/_emulator/health   (Ctrl-C to stop)")
         sys.stdout.flush()
         while not stop.wait(0.5):

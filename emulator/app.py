@@ -12,8 +12,10 @@ from importlib.metadata import PackageNotFoundError, version
 from flask import Flask, g, request
 from werkzeug.exceptions import HTTPException
 
-from . import errors
-from .apis import classic_mgmt, control, render_aml_error, runtime
+from . import aad_errors, arm_errors, errors
+from .aad import Directory
+from .apis import aad, arm, classic_mgmt, control, render_aml_error, runtime
+from .arm import ResourceManager
 from .backend import Backend
 from .config import Config
 from .journal import Journal
@@ -34,8 +36,11 @@ class Emulator:
         from .azurite import DEV_ACCOUNT, DEV_KEY
         store.remember_key(DEV_ACCOUNT, DEV_KEY)
         self.backend = Backend(config)
+        self.directory = Directory(config.document.get("azureAd"))
+        self.arm = ResourceManager(config.document.get("resourceManager"), self.directory, self.backend, store)
         self.jobs = JobRunner(store, workers)
-        self.journal = Journal(self.backend.secrets)
+        self.journal = Journal(self.secrets)
+        self.ca_bundle: str | None = None  # set when served over HTTPS
         try:
             self.version = version("adfemu")
         except PackageNotFoundError:
@@ -45,7 +50,12 @@ class Emulator:
         """Services back to the config, jobs cancelled and forgotten, journal emptied. Blobs stay."""
         self.jobs.clear()
         self.backend.reset()
+        self.arm.reset()
         self.journal.clear()
+
+    def secrets(self) -> list[str]:
+        """Every key, token and client secret the emulator knows, for redaction."""
+        return self.backend.secrets() + self.directory.secrets()
 
     def state(self) -> dict:
         with self.backend.lock:
@@ -71,7 +81,7 @@ def create_app(emulator: Emulator) -> Flask:
     app = Flask("adfemu.emulator")
     app.extensions["adfemu"] = emulator
     app.json.sort_keys = False
-    for blueprint in (runtime.bp, classic_mgmt.bp, control.bp):
+    for blueprint in (runtime.bp, classic_mgmt.bp, control.bp, arm.bp, aad.bp):
         app.register_blueprint(blueprint)
     _register_error_handlers(app)
     _register_journal(app, emulator)
@@ -80,9 +90,15 @@ def create_app(emulator: Emulator) -> Flask:
 
 def _register_error_handlers(app: Flask) -> None:
     app.register_error_handler(errors.AmlError, render_aml_error)
+    app.register_error_handler(arm_errors.ArmError, arm.render_arm_error)
+    app.register_error_handler(aad_errors.AadError, aad.render_aad_error)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
+        if arm.is_arm_path(request.path):
+            if exc.code == 405:
+                return arm.render_arm_error(arm_errors.MethodNotAllowed(request.path))
+            return arm.render_arm_error(arm_errors.RouteNotFound(request.path))
         if exc.code == 404:
             return render_aml_error(errors.RouteNotFound(request.path))
         if exc.code == 405:
@@ -96,6 +112,8 @@ def _register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
         log.error("unexpected error on %s %s: %s", request.method, request.path, type(exc).__name__, exc_info=exc)
+        if arm.is_arm_path(request.path):
+            return arm.render_arm_error(arm_errors.InternalServerError("The emulator hit an unexpected error; see its log."))
         return render_aml_error(errors.InternalError("The emulator hit an unexpected error; see its log."))
 
 
@@ -106,6 +124,8 @@ def _register_journal(app: Flask, emulator: Emulator) -> None:
 
     @app.after_request
     def record(response):
+        if arm.is_arm_path(request.path):
+            arm.add_arm_headers(response)
         if request.path.startswith("/_emulator/"):
             return response
         elapsed = (time.perf_counter() - g.get("adfemu_started", time.perf_counter())) * 1000

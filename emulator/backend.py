@@ -6,7 +6,7 @@ violation raises the AML error the real service would answer with.
 from __future__ import annotations
 
 import threading
-from typing import Iterator
+from typing import Any, Iterator
 
 from . import errors
 from .config import Config, new_id, new_key
@@ -78,9 +78,13 @@ class Backend:
                 candidates = [self.workspace(ws_id)]
             else:
                 candidates = [ws for ws in self.workspaces.values()
-                              if ws.subscription_id is None or ws.subscription_id.lower() == str(subscription_id).lower()]
+                              if ws.subscription_id is None or ws.subscription_id.lower() == str(subscription_id).lower()
+                              or any(_arm_subscription(s) == str(subscription_id).lower() for s in ws.services.values())]
             for ws in candidates:
                 for svc in ws.services.values():
+                    arm_sub = _arm_subscription(svc)
+                    if ws_id is None and arm_sub is not None and arm_sub != str(subscription_id).lower():
+                        continue
                     for ep in svc.endpoints.values():
                         if ep.id.lower() == endpoint_id.lower():
                             return ws, svc, ep
@@ -126,6 +130,47 @@ class Backend:
                 ep.resources[name] = resource
             ep.version += 1
 
+    def set_keys(self, ep: Endpoint, primary: Any, secondary: Any) -> None:
+        """New keys (ARM PUT/PATCH ``properties.keys``); a missing one is kept."""
+        with self.lock:
+            ep.primary_key = primary if isinstance(primary, str) and primary else ep.primary_key
+            ep.secondary_key = secondary if isinstance(secondary, str) and secondary else ep.secondary_key
+            self._secrets = None
+
+    # --- services created through ARM ---------------------------------------------------------------
+
+    def add_arm_service(self, subscription_id: str, name: str, properties: dict) -> WebService:
+        """A predictive service for an ARM PUT of a new name: built-in scoring, ports from the body's
+        input/output specifications, a trained-model resource per ``Resource`` asset (no model yet)."""
+        with self.lock:
+            ws_id = f"arm-{subscription_id.lower()}"
+            ws = self.workspaces.get(ws_id)
+            if ws is None:
+                ws = self.workspaces[ws_id] = Workspace(ws_id, ws_id, "ussouthcentral", "Standard", subscription_id,
+                                                        (new_key(), new_key()))
+            experiment, check = resolve({"builtin": "score"})
+            ports = {k: list(((properties.get(k) or {}).get("properties") or {}) or [f"{k}1"])
+                     for k in ("input", "output")}
+            resources = {a["name"]: Resource(a["name"], b"") for a in (properties.get("assets") or {}).values()
+                         if isinstance(a, dict) and a.get("type") == "Resource" and isinstance(a.get("name"), str)}
+            svc_id = new_id()
+            keys = properties.get("keys") if isinstance(properties.get("keys"), dict) else {}
+            svc = WebService(id=svc_id, name=name, kind="predictive", workspace_id=ws_id, experiment=experiment,
+                             model_check=check, inputs=[{"name": n} for n in ports["input"]],
+                             outputs=[{"name": n, "type": "dataset"} for n in ports["output"]],
+                             global_parameters=[], settings={}, endpoints={}, arm={"subscriptionId": subscription_id})
+            svc.endpoints["default"] = Endpoint("default", svc_id, keys.get("primary") or new_key(),
+                                                keys.get("secondary") or new_key(), resources=resources)
+            ws.services[svc_id] = svc
+            self._secrets = None
+            return svc
+
+    def remove_arm_service(self, svc: WebService) -> None:
+        with self.lock:
+            ws = self.workspaces.get(svc.workspace_id.lower())
+            if ws is not None and ws.services.get(svc.id.lower()) is svc:
+                del ws.services[svc.id.lower()]
+
     def refresh(self, ws_id: str, service_id: str, name: str) -> bool:
         """Re-sync a non-default endpoint's resources with the default's. True when something changed."""
         with self.lock:
@@ -161,7 +206,8 @@ def _build_service(doc: dict, ws_id: str, pointer: str, config: Config) -> WebSe
                      model_check=check, inputs=doc["inputs"], outputs=doc["outputs"],
                      global_parameters=doc.get("globalParameters", []), settings=doc.get("settings", {}),
                      endpoints={}, description=doc.get("description", ""),
-                     queue_seconds=float(timing.get("queueSeconds", 0)), run_seconds=float(timing.get("runSeconds", 0)))
+                     queue_seconds=float(timing.get("queueSeconds", 0)), run_seconds=float(timing.get("runSeconds", 0)),
+                     arm=doc.get("arm"))
     for ep_doc in doc["endpoints"]:
         throttle = ep_doc.get("throttleLevel", "Low")
         svc.endpoints[ep_doc["name"]] = Endpoint(
@@ -171,6 +217,10 @@ def _build_service(doc: dict, ws_id: str, pointer: str, config: Config) -> WebSe
             prevent_update=ep_doc.get("preventUpdate", False),
             resources={name: Resource(name, model) for name, model in resources.items()})
     return svc
+
+
+def _arm_subscription(svc: WebService) -> str | None:
+    return svc.arm["subscriptionId"].lower() if svc.arm else None
 
 
 def _throttle(settings: dict, tier: str) -> tuple[str, int]:

@@ -123,8 +123,57 @@ def _check_semantics(config: Config, base_dir: Path) -> None:
             for r, res in enumerate(svc.get("resources", [])):
                 if "model" in res:
                     _load_model(config, base_dir, res["model"], f"{sp}/resources/{r}", model_check, problem)
+    _check_azure(config.document, problem)
     if problems:
         raise ConfigError("\n".join(problems))
+
+
+def _check_azure(document: dict, problem) -> None:
+    """References between azureAd, resourceManager and the services' ``arm`` blocks resolve."""
+    tenants = document.get("azureAd", {}).get("tenants", [])
+    tenant_names = {t["id"].lower() for t in tenants} | {d.lower() for t in tenants for d in t.get("domains", [])}
+    principals: dict[str, str] = {}
+    for t, tenant in enumerate(tenants):
+        for p, sp in enumerate(tenant.get("servicePrincipals", [])):
+            for key in ("clientId", "objectId"):
+                if key in sp:
+                    where = f"/azureAd/tenants/{t}/servicePrincipals/{p}/{key}"
+                    other = principals.setdefault(sp[key].lower(), where)
+                    if other != where:
+                        problem(where, f"{sp[key]} is already used at {other}")
+    rm = document.get("resourceManager", {})
+    groups: dict[str, set[str]] = {}
+    for i, sub in enumerate(rm.get("subscriptions", [])):
+        if sub["tenant"].lower() not in tenant_names:
+            problem(f"/resourceManager/subscriptions/{i}/tenant",
+                    f"tenant '{sub['tenant']}' is not a tenant id or domain of azureAd.tenants")
+        if sub["id"].lower() in groups:
+            problem(f"/resourceManager/subscriptions/{i}/id", f"duplicate subscription id {sub['id']}")
+        groups[sub["id"].lower()] = {g["name"].lower() for g in sub.get("resourceGroups", [])}
+    for i, assignment in enumerate(rm.get("roleAssignments", [])):
+        if assignment["principal"].lower() not in principals:
+            problem(f"/resourceManager/roleAssignments/{i}/principal",
+                    f"'{assignment['principal']}' is not the clientId or objectId of a service principal in azureAd")
+    names: dict[tuple[str, str, str], str] = {}
+    for w, ws in enumerate(document["workspaces"]):
+        for s, svc in enumerate(ws["webServices"]):
+            arm = svc.get("arm")
+            if arm is None:
+                continue
+            where = f"/workspaces/{w}/webServices/{s}/arm"
+            if svc["kind"] != "predictive":
+                problem(where, "only a predictive web service can be an ARM web service")
+            sub = arm["subscriptionId"].lower()
+            if sub not in groups:
+                problem(f"{where}/subscriptionId",
+                        f"subscription '{arm['subscriptionId']}' is not in resourceManager.subscriptions")
+            elif arm["resourceGroup"].lower() not in groups[sub]:
+                problem(f"{where}/resourceGroup",
+                        f"resource group '{arm['resourceGroup']}' is not in subscription '{arm['subscriptionId']}'")
+            key = (sub, arm["resourceGroup"].lower(), arm["name"].lower())
+            other = names.setdefault(key, where)
+            if other != where:
+                problem(f"{where}/name", f"the ARM web service '{arm['name']}' is already defined at {other}")
 
 
 def _check_unique(names: list[str], pointer: str, what: str, problem) -> None:

@@ -70,6 +70,7 @@ class WebService:
     queue_seconds: float = 0.0
     run_seconds: float = 0.0
     created: datetime = field(default_factory=utcnow)
+    arm: dict[str, Any] | None = None  # the config's ``arm`` block: also an ARM webServices resource
 
     @property
     def default_endpoint_name(self) -> str:

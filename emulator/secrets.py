@@ -30,7 +30,9 @@ _PATTERNS = [
     (re.compile(r"(SharedAccessSignature\s*=\s*)[^;\"'\s]+", re.IGNORECASE), r"\1" + MASK),
     (re.compile(r"(\bsig=)[^&\"'\s]+", re.IGNORECASE), r"\1" + MASK),
     (re.compile(r"(\bBearer\s+(?:Bearer\s+)*)[^\s\"',]+", re.IGNORECASE), r"\1" + MASK),
-    (re.compile(r"(\"(?:PrimaryKey|SecondaryKey|apiKey|key|PrimaryToken|SecondaryToken)\"\s*:\s*\")[^\"]*(\")",
+    (re.compile(r"(\bclient_secret=)[^&\"'\s]+", re.IGNORECASE), r"\1" + MASK),
+    (re.compile(r"(\"(?:PrimaryKey|SecondaryKey|apiKey|key|PrimaryToken|SecondaryToken|primary|secondary|"
+                r"access_token|client_secret|servicePrincipalKey|secret)\"\s*:\s*\")[^\"]*(\")",
                 re.IGNORECASE), r"\1" + MASK + r"\2"),
 ]
 

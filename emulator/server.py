@@ -7,34 +7,63 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import waitress
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from .app import Emulator, create_app
 from .azurite import DEV_ACCOUNT, Azurite, wait_until_answers
 from .config import Config
 from .storage import BlobStore, parse_connection_string
+from .tls import LocalTls, local_tls
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """No per-request lines on stderr (they would show SAS tokens); the emulator's journal records requests."""
+
+    def log_request(self, *args, **kwargs) -> None:
+        pass
+
+    def log(self, *args, **kwargs) -> None:
+        pass
 
 
 class EmulatorServer:
-    """A waitress server for one WSGI app; ``port=0`` takes a free port (see ``url``)."""
+    """One WSGI app on a loopback port (``port=0`` takes a free one; see ``url``): waitress for HTTP,
+    werkzeug's threaded server when ``tls`` is given (waitress has no TLS)."""
 
-    def __init__(self, app, host: str = "127.0.0.1", port: int = 0, threads: int = 8):
-        self._server = waitress.create_server(app, host=host, port=port, threads=threads,
-                                              ident="adfemu", clear_untrusted_proxy_headers=True)
-        self.host = host
-        self.port = self._server.effective_port
+    def __init__(self, app, host: str = "127.0.0.1", port: int = 0, threads: int = 8, tls: LocalTls | None = None):
+        self.host, self.tls = host, tls
+        if tls is not None:
+            self._server = make_server(host, port, app, threaded=True, ssl_context=tls.context,
+                                       request_handler=_QuietHandler)
+            self.port = self._server.server_port
+        else:
+            self._server = waitress.create_server(app, host=host, port=port, threads=threads,
+                                                  ident="adfemu", clear_untrusted_proxy_headers=True)
+            self.port = self._server.effective_port
         self._thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{host}:{self.port}"
 
     def start(self) -> "EmulatorServer":
-        self._thread = threading.Thread(target=self._server.run, name="adfemu-server", daemon=True)
+        target = self._server.serve_forever if self.tls else self._server.run
+        self._thread = threading.Thread(target=target, name="adfemu-server", daemon=True)
         self._thread.start()
         return self
 
     def stop(self) -> None:
+        if self.tls is not None:
+            if self._thread is not None:
+                self._server.shutdown()
+                self._thread.join(timeout=10)
+            self._server.server_close()
+            self._thread = None
+            return
+        self._stop_waitress()
+
+    def _stop_waitress(self) -> None:
         """Close every channel from waitress's own loop thread (closing sockets from another thread
         races with its select()), let the loop end, then stop the task threads."""
         server = self._server
@@ -76,18 +105,24 @@ class Stack:
     def url(self) -> str:
         return self.server.url
 
+    @property
+    def ca_bundle(self) -> str | None:
+        return str(self.server.tls.ca_bundle) if self.server.tls else None
+
     def close(self) -> None:
         """Stop everything started; Azurite is stopped even if an earlier step fails."""
         try:
             self.server.stop()
             self.emulator.close()
         finally:
+            if self.server.tls is not None:
+                self.server.tls.cleanup()
             if self.azurite is not None:
                 self.azurite.stop()
 
 
 def start_stack(config: Config, host: str = "127.0.0.1", port: int = 0, storage: str | None = None,
-                workers: int = 4) -> Stack:
+                workers: int = 4, https: bool = False, ca_bundle: str | None = None) -> Stack:
     azurite = None
     if storage:
         store = storage_from_connection_string(storage)
@@ -95,10 +130,15 @@ def start_stack(config: Config, host: str = "127.0.0.1", port: int = 0, storage:
     else:
         azurite = Azurite(accounts=config.storage_accounts).start()
         store = BlobStore(azurite.url)
+    tls = None
     try:
         emulator = Emulator(config, store, workers)
-        server = EmulatorServer(create_app(emulator), host, port).start()
+        tls = local_tls(ca_bundle) if https else None
+        emulator.ca_bundle = str(tls.ca_bundle) if tls else None
+        server = EmulatorServer(create_app(emulator), host, port, tls=tls).start()
     except BaseException:
+        if tls is not None:
+            tls.cleanup()
         if azurite is not None:
             azurite.stop()
         raise

@@ -29,7 +29,7 @@ def render_aml_error(error: errors.AmlError) -> Response:
 
 def _known_secrets() -> list[str]:
     try:
-        return emulator().backend.secrets()
+        return emulator().secrets()
     except (RuntimeError, KeyError):  # outside an app context
         return []
 

@@ -17,7 +17,8 @@ def health():
     storage_ok = emu.store.ping()
     body = {"status": "ok" if storage_ok else "degraded",
             "services": {"aml": "running", "storage": "running" if storage_ok else "unreachable"},
-            "storage": {"url": emu.store.azurite_url}, "version": emu.version}
+            "storage": {"url": emu.store.azurite_url}, "version": emu.version,
+            "https": emu.ca_bundle is not None, "caBundle": emu.ca_bundle}
     return json_response(body, 200 if storage_ok else 503)
 
 
@@ -31,7 +32,7 @@ def reset():
 def state():
     emu = emulator()
     text = json.dumps(emu.state())
-    return json_response(json.loads(redact(text, emu.backend.secrets())))
+    return json_response(json.loads(redact(text, emu.secrets())))
 
 
 @bp.get("/requests")

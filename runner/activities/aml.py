@@ -18,6 +18,8 @@ from ..definitions import DefinitionsError
 from ..endpoints import UnmappedHost
 from ..engine import ActivityError, ActivityTimeout, Call
 from ..secrets import SecretError, resolve
+from .aml_arm import is_arm_endpoint, update_resource_arm
+from .masking import masked
 
 AML_ERROR = "2600"
 TERMINAL = ("Finished", "Failed", "Cancelled")
@@ -31,7 +33,7 @@ def batch_execution(call: Call) -> dict:
     body = {"Inputs": _ports(call, "webServiceInputs"), "Outputs": _ports(call, "webServiceOutputs"),
             "GlobalParameters": {k: _text(call.evaluate(v))
                                  for k, v in (call.props.get("globalParameters") or {}).items()}}
-    call.record.input = _masked_input(body)
+    call.record.input = masked(body)
     base, query = jobs_url.split("?", 1)
     http = _Http(call, shown, api_key, "Batch Execution")
     job_id = http.json("POST", jobs_url, body)
@@ -61,17 +63,16 @@ def update_resource(call: Call) -> dict:
     if not endpoint:
         raise ActivityError(f"Linked service '{ls_name}' has no updateResourceEndpoint, which Update Resource "
                             "needs.", AML_ERROR)
-    if (urlsplit(endpoint).hostname or "").lower() == "management.azure.com":
-        raise ActivityError("Update Resource through an Azure Resource Manager endpoint (management.azure.com, "
-                            "Microsoft.MachineLearning/webServices with a service principal) is not emulated yet; "
-                            "use a classic updateResourceEndpoint (management.azureml.net).", AML_ERROR)
-    api_key = _secret(call, props.get("apiKey"))
     name = call.evaluate(call.props.get("trainedModelName"))
     path = call.evaluate(call.props.get("trainedModelFilePath"))
     storage = (call.props.get("trainedModelLinkedServiceName") or {}).get("referenceName")
     location = _read_location(call, storage, str(path))
+    if is_arm_endpoint(str(endpoint)):
+        secret = _secret(call, props.get("servicePrincipalKey"))
+        return update_resource_arm(call, str(endpoint), props, secret, location)
+    api_key = _secret(call, props.get("apiKey"))
     body = {"Resources": [{"Name": name, "Location": location}]}
-    call.record.input = _masked_input(body)
+    call.record.input = masked(body)
     _Http(call, endpoint, api_key, "Update Resource").call("PATCH", endpoint, body)
     return {"effectiveIntegrationRuntime": _runtime(endpoint), "status": "Succeeded"}
 
@@ -222,16 +223,6 @@ def _text(value: Any) -> str:
     if isinstance(value, bool):
         return "True" if value else "False"
     return value if isinstance(value, str) else str(value)
-
-
-def _masked_input(body: dict) -> dict:
-    """The request as the run record shows it: account keys and SAS signatures masked."""
-    import json
-    import re
-    text = json.dumps(body)
-    text = re.sub(r"(AccountKey=)[^;\"]+", r"\1***", text)
-    text = re.sub(r"(sig=)[^&\"]+", r"\1***", text)
-    return json.loads(text)
 
 
 HANDLERS = {"AzureMLBatchExecution": batch_execution, "AzureMLUpdateResource": update_resource}

@@ -1,0 +1,185 @@
+"""The emulated Azure AD: tenants, service principals, client-credentials tokens (arm-webservices-aad.md §4).
+
+Tokens are real RS256 JWTs signed with a key made per emulator instance; the Resource Manager side
+verifies them with the same key (``verify``), so a token from elsewhere, or altered, is refused.
+No I/O here: ``apis.aad`` parses requests and renders what this module returns or raises.
+"""
+from __future__ import annotations
+
+import hmac
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from . import aad_errors as errors
+
+ARM_AUDIENCES = ("https://management.core.windows.net/", "https://management.core.windows.net",
+                 "https://management.azure.com/", "https://management.azure.com")
+# Resources a token may be asked for: ARM, plus a few well-known others (tokens ARM must refuse).
+KNOWN_RESOURCES = ARM_AUDIENCES + ("https://storage.azure.com/", "https://vault.azure.net",
+                                   "https://graph.microsoft.com/", "https://graph.windows.net/")
+DEFAULT_LIFETIME = 3599
+
+
+@dataclass
+class Principal:
+    client_id: str
+    object_id: str
+    secret: str
+    display_name: str = ""
+    secret_expired: bool = False
+    lifetime: int | None = None
+
+
+@dataclass
+class Tenant:
+    id: str
+    domains: list[str] = field(default_factory=list)
+    principals: dict[str, Principal] = field(default_factory=dict)  # by lower-case client id
+
+    @property
+    def issuer(self) -> str:
+        return f"https://sts.windows.net/{self.id}/"
+
+
+@dataclass
+class Token:
+    """What the token endpoint answers; ``claims`` are inside ``access_token``."""
+    access_token: str
+    claims: dict
+    resource: str
+
+
+class Directory:
+    """Tenants and principals from the config; issues and verifies tokens. Thread-safe."""
+
+    def __init__(self, document: dict | None):
+        document = document or {}
+        self.lock = threading.Lock()
+        self.lifetime = int(document.get("tokenLifetimeSeconds", DEFAULT_LIFETIME))
+        self.tenants: list[Tenant] = []
+        for t in document.get("tenants", []):
+            tenant = Tenant(t["id"].lower(), [d.lower() for d in t.get("domains", [])])
+            for p in t.get("servicePrincipals", []):
+                tenant.principals[p["clientId"].lower()] = Principal(
+                    p["clientId"], (p.get("objectId") or str(uuid.uuid4())).lower(), p["secret"],
+                    p.get("displayName", ""), p.get("secretExpired", False), p.get("tokenLifetimeSeconds"))
+            self.tenants.append(tenant)
+        self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.key_id = uuid.uuid4().hex
+
+    # --- lookups ------------------------------------------------------------------------------------
+
+    def tenant(self, name: str) -> Tenant:
+        """A tenant by GUID or verified domain (case-insensitive); unknown ones are AADSTS90002."""
+        wanted = name.lower()
+        for tenant in self.tenants:
+            if wanted == tenant.id or wanted in tenant.domains:
+                return tenant
+        raise errors.TenantNotFound(name)
+
+    def find_tenant(self, name: str) -> Tenant | None:
+        try:
+            return self.tenant(name)
+        except errors.AadError:
+            return None
+
+    def principal(self, client_or_object_id: str) -> tuple[Tenant, Principal] | None:
+        wanted = client_or_object_id.lower()
+        for tenant in self.tenants:
+            for principal in tenant.principals.values():
+                if wanted in (principal.client_id.lower(), principal.object_id):
+                    return tenant, principal
+        return None
+
+    def secrets(self) -> list[str]:
+        return [p.secret for t in self.tenants for p in t.principals.values()]
+
+    def add_principal(self, tenant_name: str, client_id: str, secret: str) -> Principal:
+        """Register (or keep) a principal; a tenant named by an unknown domain or GUID is created."""
+        with self.lock:
+            tenant = self.find_tenant(tenant_name)
+            if tenant is None:
+                is_guid = _is_guid(tenant_name)
+                tenant = Tenant(tenant_name.lower() if is_guid else str(uuid.uuid4()),
+                                [] if is_guid else [tenant_name.lower()])
+                self.tenants.append(tenant)
+            existing = tenant.principals.get(client_id.lower())
+            if existing is None:
+                existing = tenant.principals[client_id.lower()] = Principal(client_id, str(uuid.uuid4()), secret)
+            return existing
+
+    # --- the client-credentials grant ---------------------------------------------------------------
+
+    def issue(self, tenant_name: str, form: dict[str, str], *, v2: bool) -> Token:
+        """Check a token request (form fields as sent) and sign an app-only token for it."""
+        tenant = self.tenant(tenant_name)
+        for name in ("grant_type", "client_id"):
+            if not form.get(name):
+                raise errors.MissingParameter(name)
+        if form["grant_type"] != "client_credentials":
+            raise errors.UnsupportedGrantType(form["grant_type"])
+        resource = self._resource(form, tenant_name, v2=v2)
+        principal = tenant.principals.get(form["client_id"].lower())
+        if principal is None:
+            raise errors.UnknownClient(form["client_id"], tenant_name)
+        if not form.get("client_secret"):
+            raise errors.MissingSecret()
+        if not hmac.compare_digest(form["client_secret"].encode(), principal.secret.encode()):
+            raise errors.InvalidClientSecret(principal.client_id)
+        if principal.secret_expired:
+            raise errors.ExpiredClientSecret(principal.client_id)
+        now = int(time.time())
+        lifetime = principal.lifetime if principal.lifetime is not None else self.lifetime
+        claims = {"aud": resource, "iss": tenant.issuer, "iat": now, "nbf": now, "exp": now + lifetime,
+                  "aio": uuid.uuid4().hex, "appid": principal.client_id, "appidacr": "1", "idp": tenant.issuer,
+                  "idtyp": "app", "oid": principal.object_id, "rh": "0.adfemu.", "sub": principal.object_id,
+                  "tid": tenant.id, "uti": uuid.uuid4().hex[:22], "ver": "1.0", "xms_tcdt": now}
+        token = jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": self.key_id, "x5t": self.key_id})
+        return Token(token, claims, resource)
+
+    def _resource(self, form: dict[str, str], tenant_name: str, *, v2: bool) -> str:
+        """v1 names the resource; v2 a scope '<resource>/.default' (the token's aud is the resource)."""
+        if v2:
+            scope = form.get("scope")
+            if not scope:
+                raise errors.MissingParameter("scope")
+            scopes = scope.split()
+            if len(scopes) != 1 or not scopes[0].endswith("/.default"):
+                raise errors.InvalidScope(scope)
+            resource = scopes[0][: -len(".default")]
+        else:
+            resource = form.get("resource")
+            if not resource:
+                raise errors.MissingParameter("resource")
+        known = {r.rstrip("/").lower(): r for r in KNOWN_RESOURCES}
+        if resource.rstrip("/").lower() not in known:
+            raise errors.UnknownResource(resource, tenant_name)
+        return resource
+
+    # --- verification (the Resource Manager side) ---------------------------------------------------
+
+    def verify(self, token: str) -> dict | None:
+        """The claims of a token this directory signed, or None; signature checked, times not (ARM reports those)."""
+        try:
+            return jwt.decode(token, self._key.public_key(), algorithms=["RS256"],
+                              options={"verify_aud": False, "verify_exp": False, "verify_nbf": False,
+                                       "verify_iat": False, "require": ["aud", "exp", "tid", "oid", "iss"]})
+        except jwt.PyJWTError:
+            return None
+
+    def jwks(self) -> dict:
+        key = jwt.algorithms.RSAAlgorithm.to_jwk(self._key.public_key(), as_dict=True)
+        return {"keys": [dict(key, kid=self.key_id, x5t=self.key_id, use="sig")]}
+
+
+def _is_guid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+        return len(text) == 36
+    except ValueError:
+        return False

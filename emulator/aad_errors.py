@@ -1,0 +1,70 @@
+"""Azure AD token-endpoint errors: one class per AADSTS code (arm-webservices-aad.md §4.5).
+
+Rendered once, by ``apis.aad``, as ``{"error", "error_description", "error_codes", "timestamp",
+"trace_id", "correlation_id", "error_uri"}`` with the class's HTTP status.
+"""
+from __future__ import annotations
+
+
+class AadError(Exception):
+    status = 400
+    error = "invalid_request"
+    code = 0
+    template = ""
+
+    def __init__(self, *args: object):
+        self.description = f"AADSTS{self.code}: " + self.template.format(*args)
+        super().__init__(self.description)
+
+
+class TenantNotFound(AadError):
+    status, error, code = 400, "invalid_request", 90002
+    template = ("Tenant '{0}' not found. Check to make sure you have the correct tenant ID and are signing into the "
+                "correct cloud. Check with your subscription administrator, this may happen if there are no active "
+                "subscriptions for the tenant.")
+
+
+class MissingParameter(AadError):
+    status, error, code = 400, "invalid_request", 900144
+    template = "The request body must contain the following parameter: '{0}'."
+
+
+class UnsupportedGrantType(AadError):
+    status, error, code = 400, "unsupported_grant_type", 70003
+    template = "The app requested an unsupported grant type '{0}'."  # (inferred wording)
+
+
+class UnknownClient(AadError):
+    status, error, code = 400, "unauthorized_client", 700016
+    template = ("Application with identifier '{0}' was not found in the directory '{1}'. This can happen if the "
+                "application has not been installed by the administrator of the tenant or consented to by any user "
+                "in the tenant. You may have sent your authentication request to the wrong tenant.")
+
+
+class MissingSecret(AadError):
+    status, error, code = 401, "invalid_client", 7000216
+    template = "'client_assertion', 'client_secret' or 'request' is required for the 'client_credentials' grant type."
+
+
+class InvalidClientSecret(AadError):
+    status, error, code = 401, "invalid_client", 7000215
+    template = ("Invalid client secret provided. Ensure the secret being sent in the request is the client secret "
+                "value, not the client secret ID, for a secret added to app '{0}'.")
+
+
+class ExpiredClientSecret(AadError):
+    status, error, code = 401, "invalid_client", 7000222
+    template = "The provided client secret keys for app '{0}' are expired."
+
+
+class UnknownResource(AadError):
+    status, error, code = 400, "invalid_resource", 500011
+    template = ("The resource principal named {0} was not found in the tenant named {1}. This can happen if the "
+                "application has not been installed by the administrator of the tenant or consented to by any user "
+                "in the tenant. You might have sent your authentication request to the wrong tenant.")
+
+
+class InvalidScope(AadError):
+    status, error, code = 400, "invalid_scope", 1002012
+    template = ("The provided value for scope {0} is not valid. Client credential flows must have a scope value "
+                "with /.default suffixed to the resource identifier (application ID URI).")

@@ -1,0 +1,102 @@
+"""Azure AD (login.microsoftonline.com): token endpoints v1 and v2, OpenID discovery, keys (§4)."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+
+from flask import Blueprint, Response, request
+
+from .. import aad_errors as errors
+from . import emulator, json_response
+
+bp = Blueprint("aad", __name__)
+
+
+def _origin() -> str:
+    return request.host_url.rstrip("/")
+
+
+def _form() -> dict[str, str]:
+    """Form fields as sent; unknown extra fields (``client_info``...) are ignored by the checks."""
+    return {k: v for k, v in request.form.items()}
+
+
+@bp.post("/<tenant>/oauth2/token")
+def token_v1(tenant):
+    token = emulator().directory.issue(tenant, _form(), v2=False)
+    c = token.claims
+    lifetime = str(c["exp"] - c["iat"])
+    return json_response({"token_type": "Bearer", "expires_in": lifetime, "ext_expires_in": lifetime,
+                          "expires_on": str(c["exp"]), "not_before": str(c["nbf"]), "resource": token.resource,
+                          "access_token": token.access_token}, headers=_no_cache())
+
+
+@bp.post("/<tenant>/oauth2/v2.0/token")
+def token_v2(tenant):
+    token = emulator().directory.issue(tenant, _form(), v2=True)
+    lifetime = token.claims["exp"] - token.claims["iat"]
+    return json_response({"token_type": "Bearer", "expires_in": lifetime, "ext_expires_in": lifetime,
+                          "access_token": token.access_token}, headers=_no_cache())
+
+
+@bp.get("/<tenant>/v2.0/.well-known/openid-configuration")
+def openid_v2(tenant):
+    found = emulator().directory.tenant(tenant)
+    base = f"{_origin()}/{tenant}"
+    return json_response({
+        "token_endpoint": f"{base}/oauth2/v2.0/token",
+        "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
+        "jwks_uri": f"{_origin()}/{found.id}/discovery/v2.0/keys",
+        "response_modes_supported": ["query", "fragment", "form_post"],
+        "subject_types_supported": ["pairwise"], "id_token_signing_alg_values_supported": ["RS256"],
+        "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
+        "scopes_supported": ["openid", "profile", "email", "offline_access"],
+        "issuer": f"https://login.microsoftonline.com/{found.id}/v2.0",
+        "request_uri_parameter_supported": False,
+        "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
+        "device_authorization_endpoint": f"{base}/oauth2/v2.0/devicecode",
+        "end_session_endpoint": f"{base}/oauth2/v2.0/logout",
+        "tenant_region_scope": "NA", "cloud_instance_name": "microsoftonline.com",
+        "cloud_graph_host_name": "graph.windows.net", "msgraph_host": "graph.microsoft.com"})
+
+
+@bp.get("/<tenant>/.well-known/openid-configuration")
+def openid_v1(tenant):
+    found = emulator().directory.tenant(tenant)
+    base = f"{_origin()}/{tenant}"
+    return json_response({
+        "token_endpoint": f"{base}/oauth2/token", "authorization_endpoint": f"{base}/oauth2/authorize",
+        "jwks_uri": f"{_origin()}/common/discovery/keys", "issuer": found.issuer,
+        "response_types_supported": ["code", "id_token", "code id_token", "token id_token", "token"],
+        "subject_types_supported": ["pairwise"], "id_token_signing_alg_values_supported": ["RS256"],
+        "tenant_region_scope": "NA", "cloud_instance_name": "microsoftonline.com"})
+
+
+@bp.get("/common/discovery/instance")
+def instance_discovery():
+    host = request.host
+    return json_response({
+        "tenant_discovery_endpoint": f"{_origin()}/common/v2.0/.well-known/openid-configuration",
+        "api-version": "1.1",
+        "metadata": [{"preferred_network": host, "preferred_cache": host, "aliases": [host]}]})
+
+
+@bp.get("/<tenant>/discovery/v2.0/keys")
+@bp.get("/<tenant>/discovery/keys")
+def keys(tenant):
+    return json_response(emulator().directory.jwks())
+
+
+def _no_cache() -> dict:
+    return {"Cache-Control": "no-store, no-cache", "Pragma": "no-cache"}
+
+
+def render_aad_error(error: errors.AadError) -> Response:
+    """The AAD error body (§4.5): the description carries trace and correlation ids and a timestamp."""
+    trace, correlation = str(uuid.uuid4()), request.form.get("client-request-id") or str(uuid.uuid4())
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
+    body = {"error": error.error,
+            "error_description": f"{error.description} Trace ID: {trace} Correlation ID: {correlation} Timestamp: {stamp}",
+            "error_codes": [error.code], "timestamp": stamp, "trace_id": trace, "correlation_id": correlation,
+            "error_uri": f"https://login.microsoftonline.com/error?code={error.code}"}
+    return json_response(body, error.status, headers=_no_cache())

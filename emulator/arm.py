@@ -1,0 +1,495 @@
+"""The emulated Resource Manager for ``Microsoft.MachineLearning/webServices`` (arm-webservices-aad.md §1-§3).
+
+State and rules only (no Flask): subscriptions, resource groups, role assignments, the web-service
+resources and their async operations. Every ARM web service is backed by an engine ``WebService`` of
+``backend.Backend``; when a ``[trained model]`` asset gets a new location, the model is fetched from
+storage and swapped into that service, so its BES and RRS runtime (``/subscriptions/{s}/services/{id}``)
+score with it.
+"""
+from __future__ import annotations
+
+import copy
+import re
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from . import arm_errors as errors
+from .aad import ARM_AUDIENCES, Directory
+from .backend import Backend
+from .errors import AmlError
+from .models import Resource, WebService, iso, utcnow
+from .storage import BlobAddress, BlobStore, parse_connection_string
+
+PROVIDER, TYPE = "Microsoft.MachineLearning", "webServices"
+RESOURCE_TYPE = f"{PROVIDER}/{TYPE}"
+V2016, V2017 = errors.SUPPORTED_VERSIONS
+API_VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}(-[A-Za-z]+)?$")
+# Regions of Azure ML Studio (classic) web services: display name -> runtime host label (§7)
+REGIONS = {"southcentralus": "ussouthcentral", "westeurope": "europewest", "southeastasia": "asiasoutheast",
+           "japaneast": "japaneast", "westcentralus": "uswestcentral", "eastus2": "useast2",
+           "germanycentral": "germanycentral", "westus": "uswest"}
+ROLE_IDS = {"Owner": "8e3af657-a8ff-443c-a75c-2fe8c4bcb635", "Contributor": "b24988ac-6180-42a0-ab88-20f7382dd24c",
+            "Reader": "acdd72a7-3385-48ef-bd42-f606fba81ae7"}
+READ_ONLY_PROPERTIES = ("createdOn", "modifiedOn", "provisioningState", "swaggerLocation")
+
+
+def compact(location: str) -> str:
+    """'South Central US' -> 'southcentralus'."""
+    return re.sub(r"\s+", "", location).lower()
+
+
+# --- state ------------------------------------------------------------------------------------------
+
+@dataclass
+class ResourceGroup:
+    name: str
+    location: str
+
+
+@dataclass
+class Subscription:
+    id: str
+    tenant_id: str
+    groups: dict[str, ResourceGroup] = field(default_factory=dict)  # by lower-case name
+
+
+@dataclass
+class RoleAssignment:
+    principal: str  # lower-case client id or object id
+    role: str
+    scope: str  # lower case, no trailing '/'
+
+
+@dataclass
+class Operation:
+    """An async operation: InProgress for ``delay`` seconds, then its outcome."""
+    id: str
+    location: str
+    started: float
+    delay: float
+    outcome: str = "Succeeded"
+    error: errors.ArmError | None = None
+    start_time: datetime = field(default_factory=utcnow)
+
+    def status(self) -> str:
+        return "InProgress" if time.monotonic() - self.started < self.delay else self.outcome
+
+    def body(self, subscription_id: str) -> dict:
+        status = self.status()
+        body = {"id": f"/subscriptions/{subscription_id}/providers/{PROVIDER}/locations/{self.location}"
+                      f"/operationsStatus/{self.id}",
+                "name": self.id, "status": status, "provisioningState": status, "startTime": iso(self.start_time),
+                "percentComplete": 50 if status == "InProgress" else 100}
+        if status != "InProgress":
+            body["endTime"] = iso(self.start_time)
+        if status == "Failed" and self.error is not None:
+            body["error"] = {"code": self.error.code, "message": self.error.message}
+            body["errorInfo"] = {"code": self.error.code, "message": self.error.message, "target": None, "details": []}
+        return body
+
+
+@dataclass
+class ArmWebService:
+    subscription: Subscription
+    group: ResourceGroup
+    name: str
+    location: str
+    tags: dict[str, str]
+    properties: dict[str, Any]  # as stored: secrets included, read-only fields excluded
+    service: WebService  # the engine that scores for it
+    created: datetime = field(default_factory=utcnow)
+    modified: datetime = field(default_factory=utcnow)
+    operation: Operation | None = None
+
+    @property
+    def id(self) -> str:
+        return (f"/subscriptions/{self.subscription.id}/resourceGroups/{self.group.name}/providers/"
+                f"{RESOURCE_TYPE}/{self.name}")
+
+    @property
+    def provisioning_state(self) -> str:
+        status = self.operation.status() if self.operation else "Succeeded"
+        return "Provisioning" if status == "InProgress" else status
+
+
+@dataclass
+class Caller:
+    """The authenticated principal of a request."""
+    app_id: str
+    object_id: str
+    tenant_id: str
+
+
+# --- the resource manager -------------------------------------------------------------------------
+
+class ResourceManager:
+    def __init__(self, document: dict | None, directory: Directory, backend: Backend, store: BlobStore):
+        self.document = document or {}
+        self.directory, self.backend, self.store = directory, backend, store
+        self.lock = threading.RLock()
+        self.delay = float(self.document.get("asyncOperationSeconds", 0))
+        self.page_size = int(self.document.get("pageSize", 100))
+        self.subscriptions: dict[str, Subscription] = {}
+        self.assignments: list[RoleAssignment] = []
+        self.services: dict[tuple[str, str, str], ArmWebService] = {}
+        self.operations: dict[str, Operation] = {}
+        self.reset()
+
+    def reset(self) -> None:
+        with self.lock:
+            self.subscriptions, self.assignments, self.services, self.operations = {}, [], {}, {}
+            for sub in self.document.get("subscriptions", []):
+                tenant = self.directory.find_tenant(sub["tenant"])
+                self.add_subscription(sub["id"], tenant.id if tenant else sub["tenant"].lower())
+                for group in sub.get("resourceGroups", []):
+                    self.add_group(sub["id"], group["name"], group.get("location", "South Central US"))
+            for a in self.document.get("roleAssignments", []):
+                self.assign(a["principal"], a["role"], a["scope"])
+            for ws in self.backend.workspaces.values():
+                for svc in ws.services.values():
+                    if svc.arm:
+                        self._adopt(svc, ws.id)
+
+    # --- setup (config and provisioning) -------------------------------------------------------------
+
+    def add_subscription(self, sub_id: str, tenant_id: str) -> Subscription:
+        with self.lock:
+            return self.subscriptions.setdefault(sub_id.lower(), Subscription(sub_id, tenant_id.lower()))
+
+    def add_group(self, sub_id: str, name: str, location: str = "South Central US") -> ResourceGroup:
+        with self.lock:
+            return self.subscriptions[sub_id.lower()].groups.setdefault(name.lower(), ResourceGroup(name, location))
+
+    def assign(self, principal: str, role: str, scope: str) -> None:
+        with self.lock:
+            self.assignments.append(RoleAssignment(principal.lower(), role, scope.rstrip("/").lower()))
+
+    def _adopt(self, svc: WebService, workspace_id: str) -> None:
+        """A config service with an ``arm`` block becomes a resource with assets from its resources."""
+        arm = svc.arm
+        sub = self.subscriptions[arm["subscriptionId"].lower()]
+        group = sub.groups[arm["resourceGroup"].lower()]
+        location = arm.get("location", "South Central US")
+        ep = svc.endpoints[svc.default_endpoint_name]
+        assets = {f"asset{i + 1}": {"name": r.name, "id": f"asset{i + 1}", "type": "Resource",
+                                    "locationInfo": {"uri": f"aml://resource/{r.digest[:32]}", "credentials": ""},
+                                    "outputPorts": {"Results dataset": {"type": "Dataset"}}}
+                  for i, r in enumerate(ep.resources.values())}
+        properties = {
+            "title": arm.get("title", svc.name), "description": svc.description, "readOnly": arm.get("readOnly", False),
+            "exposeSampleData": True, "realtimeConfiguration": {"maxConcurrentCalls": ep.max_concurrent_calls},
+            "diagnostics": {"level": "None"}, "machineLearningWorkspace": {"id": workspace_id},
+            "input": _port_spec(svc.input_names(), "input"), "output": _port_spec(list(svc.output_kinds()), "output"),
+            "assets": assets, "parameters": {}, "packageType": "Graph",
+            "package": {"nodes": {}, "edges": {}, "graphParameters": {}}}
+        if arm.get("storageAccount"):
+            properties["storageAccount"] = dict(arm["storageAccount"])
+        resource = ArmWebService(sub, group, arm["name"], location, dict(arm.get("tags", {})), properties, svc)
+        self.services[_key(sub.id, group.name, resource.name)] = resource
+
+    # --- authentication and authorization (§3.3, §3.4) -----------------------------------------------
+
+    def authenticate(self, header: str | None) -> dict:
+        """The verified claims of the request's bearer token, or the ARM 401 the ladder stops at."""
+        if header is None:
+            raise errors.AuthorizationHeaderMissing()
+        scheme, _, token = header.strip().partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise errors.AuthorizationHeaderInvalid()
+        claims = self.directory.verify(token.strip())
+        if claims is None:
+            raise errors.InvalidAuthenticationToken()
+        if claims.get("aud") not in ARM_AUDIENCES:
+            raise errors.InvalidAuthenticationTokenAudience(claims.get("aud"))
+        now = time.time()
+        if now >= float(claims["exp"]):
+            raise errors.ExpiredAuthenticationToken(_dotnet(float(claims["exp"])), _dotnet(now))
+        return claims
+
+    def subscription(self, sub_id: str, claims: dict) -> Subscription:
+        sub = self.subscriptions.get(sub_id.lower())
+        if sub is None:
+            raise errors.SubscriptionNotFound(sub_id)
+        if str(claims.get("tid", "")).lower() != sub.tenant_id:
+            raise errors.InvalidAuthenticationTokenTenant(claims.get("iss"), sub.tenant_id)
+        return sub
+
+    def authorize(self, claims: dict, action: str, scope: str) -> None:
+        """403 unless a role assigned to the caller at the scope or above allows the action."""
+        who = {str(claims.get("oid", "")).lower(), str(claims.get("appid", "")).lower()}
+        target = scope.rstrip("/").lower()
+        with self.lock:
+            for a in self.assignments:
+                if a.principal in who and (target == a.scope or target.startswith(a.scope + "/")) \
+                        and _allows(a.role, action):
+                    return
+        raise errors.AuthorizationFailed(claims.get("appid"), claims.get("oid"), action, scope)
+
+    # --- api-version (§3.2) -------------------------------------------------------------------------
+
+    @staticmethod
+    def api_version(args: dict, location: str = "southcentralus") -> str:
+        version = args.get("api-version")
+        if version is None:
+            raise errors.MissingApiVersionParameter()
+        if not API_VERSION.match(version):
+            raise errors.InvalidApiVersionParameter(version, ", ".join(errors.SUPPORTED_VERSIONS))
+        for known in errors.SUPPORTED_VERSIONS:
+            if version.lower() == known:
+                return known
+        raise errors.NoRegisteredProviderFound(compact(location), version, ", ".join(sorted(REGIONS)))
+
+    # --- web services -------------------------------------------------------------------------------
+
+    def group(self, sub: Subscription, name: str) -> ResourceGroup:
+        group = sub.groups.get(name.lower())
+        if group is None:
+            raise errors.ResourceGroupNotFound(name)
+        return group
+
+    def get(self, sub: Subscription, group_name: str, name: str) -> ArmWebService:
+        group = self.group(sub, group_name)
+        with self.lock:
+            resource = self.services.get(_key(sub.id, group.name, name))
+        if resource is None:
+            raise errors.ResourceNotFound(name, group_name)
+        return resource
+
+    def listing(self, sub: Subscription, group_name: str | None) -> list[ArmWebService]:
+        group = self.group(sub, group_name) if group_name is not None else None
+        with self.lock:
+            return [r for r in self.services.values() if r.subscription is sub and (group is None or r.group is group)]
+
+    def put(self, sub: Subscription, group_name: str, name: str, body: Any) -> tuple[ArmWebService, bool]:
+        """Create or overwrite; returns (resource, created). The model is fetched before anything changes."""
+        group = self.group(sub, group_name)
+        body = _resource_body(body)
+        properties = _properties(body.get("properties"), required=True)
+        with self.lock:
+            existing = self.services.get(_key(sub.id, group.name, name))
+            if existing is not None and existing.properties.get("readOnly"):
+                raise errors.WebServiceReadOnly(existing.name)
+            location = body.get("location") or (existing.location if existing else group.location)
+            svc = existing.service if existing else self.backend.add_arm_service(sub.id, name, properties)
+            resource = existing or ArmWebService(sub, group, name, location, {}, {}, svc)
+            resource.location, resource.tags = location, dict(body.get("tags") or {})
+            new_properties = {k: v for k, v in properties.items() if k not in READ_ONLY_PROPERTIES and k != "keys"}
+            self._apply(resource, new_properties, properties.get("keys"), created=existing is None)
+            if existing is None:
+                self.services[_key(sub.id, group.name, name)] = resource
+            return resource, existing is None
+
+    def patch(self, sub: Subscription, group_name: str, name: str, body: Any) -> ArmWebService:
+        """Merge: top-level fields replace, assets merge per key, absent fields stay (§2.1, inferred)."""
+        resource = self.get(sub, group_name, name)
+        body = _resource_body(body)
+        patch = _properties(body.get("properties"), required=False) if "properties" in body else {}
+        with self.lock:
+            if resource.properties.get("readOnly"):
+                raise errors.WebServiceReadOnly(resource.name)
+            merged = copy.deepcopy(resource.properties)
+            for key, value in patch.items():
+                if key in READ_ONLY_PROPERTIES or key == "keys":
+                    continue
+                if key == "assets" and isinstance(value, dict):
+                    merged.setdefault("assets", {}).update(copy.deepcopy(value))
+                else:
+                    merged[key] = copy.deepcopy(value)
+            if "tags" in body:
+                resource.tags = dict(body.get("tags") or {})
+            if body.get("location"):
+                resource.location = body["location"]
+            self._apply(resource, merged, patch.get("keys"), created=False)
+            return resource
+
+    def delete(self, sub: Subscription, group_name: str, name: str) -> Operation:
+        """202 whether or not the service existed (spec)."""
+        group = self.group(sub, group_name)
+        with self.lock:
+            resource = self.services.pop(_key(sub.id, group.name, name), None)
+            if resource is not None:
+                self.backend.remove_arm_service(resource.service)
+            return self._operation(compact(resource.location if resource else group.location))
+
+    def keys(self, resource: ArmWebService) -> dict:
+        ep = resource.service.endpoints[resource.service.default_endpoint_name]
+        return {"primary": ep.primary_key, "secondary": ep.secondary_key}
+
+    def operation(self, op_id: str) -> Operation:
+        with self.lock:
+            op = self.operations.get(op_id)
+        if op is None:
+            raise errors.OperationNotFound(op_id)
+        return op
+
+    # --- the one engine: trained-model assets -------------------------------------------------------
+
+    def _apply(self, resource: ArmWebService, properties: dict, keys: Any, *, created: bool) -> None:
+        """Swap the models of changed ``Resource`` assets, then store. A model that cannot be fetched
+        or loaded fails the async operation and leaves the service as it was (inferred)."""
+        failure = None
+        try:
+            updates = self._model_updates(resource, properties)
+        except errors.ArmError as exc:
+            failure, updates = exc, {}
+        op = self._operation(compact(resource.location), failure)
+        resource.operation = op
+        if failure is not None:
+            return
+        svc = resource.service
+        ep = svc.endpoints[svc.default_endpoint_name]
+        if updates:
+            self.backend.replace_resources(svc, ep, updates)
+        if isinstance(keys, dict):
+            self.backend.set_keys(ep, keys.get("primary"), keys.get("secondary"))
+        resource.properties = properties
+        resource.modified = utcnow()
+        if created:
+            resource.created = resource.modified
+
+    def _model_updates(self, resource: ArmWebService, properties: dict) -> dict[str, Resource]:
+        old = {a.get("name"): a for a in (resource.properties.get("assets") or {}).values() if isinstance(a, dict)}
+        updates: dict[str, Resource] = {}
+        for asset in (properties.get("assets") or {}).values():
+            if not isinstance(asset, dict) or asset.get("type") != "Resource":
+                continue
+            name, location = asset.get("name"), asset.get("locationInfo") or {}
+            before = (old.get(name) or {}).get("locationInfo") or {}
+            uri = location.get("uri", "")
+            if not uri.lower().startswith(("http://", "https://")) or (
+                    uri == before.get("uri") and location.get("credentials") in (None, "", before.get("credentials"))):
+                continue
+            data = self._fetch(name, uri, location.get("credentials"))
+            try:
+                resource.service.model_check(data)
+            except ValueError as exc:
+                raise errors.InvalidModel(name, _without_query(uri), exc) from None
+            updates[name] = Resource(name, data, {"uri": _without_query(uri)})
+        return updates
+
+    def _fetch(self, name: str, uri: str, credentials: str | None) -> bytes:
+        """The blob at ``uri``: by its SAS, by the connection string in ``credentials``, or by the key
+        the emulator knows for the account (§6: all three forms)."""
+        split = urlsplit(uri)
+        host = split.hostname or ""
+        path = unquote(split.path).lstrip("/")
+        if ".blob." in host:
+            account = host.split(".", 1)[0]
+        else:  # path-style (Azurite) URL
+            account, _, path = path.partition("/")
+        container, _, blob = path.partition("/")
+        key = None
+        if credentials:
+            try:
+                key = parse_connection_string(credentials).get("AccountKey")
+            except ValueError:
+                raise errors.InvalidModel(name, _without_query(uri), "credentials is not a connection string") from None
+        if not split.query and key is None:
+            key = self.store.key_of(account)
+        if not container or not blob:
+            raise errors.InvalidModel(name, _without_query(uri), "the uri names no blob")
+        address = BlobAddress(account, container, blob, account_key=key, sas=split.query or None)
+        try:
+            return self.store.read(address, _without_query(uri))
+        except AmlError as exc:
+            raise errors.InvalidModel(name, _without_query(uri), exc.detail_message) from None
+
+    def _operation(self, location: str, failure: errors.ArmError | None = None) -> Operation:
+        op = Operation(uuid.uuid4().hex, location, time.monotonic(), self.delay,
+                       "Failed" if failure else "Succeeded", failure)
+        with self.lock:
+            self.operations[op.id] = op
+        return op
+
+    # --- rendering ----------------------------------------------------------------------------------
+
+    def render(self, resource: ArmWebService, version: str, host: str) -> dict:
+        """The resource as GET shows it: no keys, no storage key, asset credentials blanked (§1.4)."""
+        props = copy.deepcopy(resource.properties)
+        props.pop("keys", None)
+        if isinstance(props.get("storageAccount"), dict):
+            props["storageAccount"].pop("key", None)
+        for asset in (props.get("assets") or {}).values():
+            if isinstance(asset, dict) and isinstance(asset.get("locationInfo"), dict) \
+                    and "credentials" in asset["locationInfo"]:
+                asset["locationInfo"]["credentials"] = ""
+        # the runtime is served by the emulator itself (as the classic ApiLocation is): its own origin
+        props.update(createdOn=iso(resource.created), modifiedOn=iso(resource.modified),
+                     provisioningState=resource.provisioning_state, packageType="Graph",
+                     swaggerLocation=f"{host}/subscriptions/{resource.subscription.id}/services/"
+                                     f"{resource.service.id}/swagger.json")
+        params = props.get("parameters")
+        if isinstance(params, dict):
+            props["parameters"] = {k: _parameter(v, version) for k, v in params.items()}
+        if version == V2016:
+            props.pop("payloadsInBlobStorage", None)
+            props.pop("payloadsLocation", None)
+        return {"id": resource.id, "name": resource.name, "type": RESOURCE_TYPE, "location": resource.location,
+                "tags": resource.tags, "properties": props}
+
+
+# --- helpers ----------------------------------------------------------------------------------------
+
+def _key(sub: str, group: str, name: str) -> tuple[str, str, str]:
+    return sub.lower(), group.lower(), name.lower()
+
+
+def _allows(role: str, action: str) -> bool:
+    if role in ("Owner", "Contributor"):  # Contributor's notActions are all Microsoft.Authorization writes
+        return True
+    return role == "Reader" and action.lower().endswith("/read")
+
+
+def _resource_body(body: Any) -> dict:
+    if not isinstance(body, dict):
+        raise errors.InvalidRequestContent("the body must be a JSON object")
+    if "tags" in body and body["tags"] is not None and not isinstance(body["tags"], dict):
+        raise errors.BadRequest("'tags' must be an object of strings.", target="tags")
+    return body
+
+
+def _properties(props: Any, *, required: bool) -> dict:
+    """``properties`` of a PUT/PATCH body: an object whose ``packageType`` is ``Graph`` (§1.2)."""
+    if props is None and not required:
+        return {}
+    if not isinstance(props, dict):
+        raise errors.BadRequest("The request must contain 'properties' with 'packageType': 'Graph'.",
+                                target="properties")
+    if props.get("packageType") != "Graph":
+        raise errors.BadRequest(f"The packageType '{props.get('packageType')}' is not supported; "
+                                "the only package type is 'Graph'.", target="properties.packageType")
+    for key, asset in (props.get("assets") or {}).items():
+        if not isinstance(asset, dict) or not all(asset.get(f) for f in ("name", "type", "locationInfo")) \
+                or not isinstance(asset["locationInfo"], dict) or not isinstance(asset["locationInfo"].get("uri"), str):
+            raise errors.BadRequest(f"The asset '{key}' must have 'name', 'type' and 'locationInfo.uri'.",
+                                    target=f"properties.assets.{key}")
+    return props
+
+
+def _port_spec(names: list[str], title: str) -> dict:
+    return {"title": title, "type": "object",
+            "properties": {n: {"title": n, "type": "object", "properties": {}} for n in names}}
+
+
+def _parameter(value: Any, version: str) -> Any:
+    """2016-05-01-preview: plain values; 2017-01-01: ``{value, certificateThumbprint}`` objects."""
+    is_object = isinstance(value, dict) and "value" in value
+    if version == V2016:
+        return value["value"] if is_object else value
+    return value if is_object else {"value": value}
+
+
+def _without_query(uri: str) -> str:
+    return uri.split("?", 1)[0]
+
+
+def _dotnet(epoch: float) -> str:
+    """.NET general date format, as ARM's expiry message shows times: 5/14/2023 3:04:05 PM."""
+    d = datetime.fromtimestamp(epoch, timezone.utc)
+    return f"{d.month}/{d.day}/{d.year} {(d.hour % 12) or 12}:{d.minute:02d}:{d.second:02d} {'AM' if d.hour < 12 else 'PM'}"
+

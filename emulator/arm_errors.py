@@ -1,0 +1,151 @@
+"""Azure Resource Manager errors: one class per ARM error code (arm-webservices-aad.md §3).
+
+Rendered once, by ``apis.arm``, as ``{"error": {"code", "message", "target", "details",
+"additionalInfo"}}`` with the class's HTTP status (401s add ``WWW-Authenticate``).
+"""
+from __future__ import annotations
+
+SUPPORTED_VERSIONS = ("2016-05-01-preview", "2017-01-01")
+
+
+class ArmError(Exception):
+    status = 400
+    code = "BadRequest"
+    template = "{0}"
+
+    def __init__(self, *args: object, target: str | None = None):
+        self.message = self.template.format(*args)
+        self.target = target
+        super().__init__(f"({self.code}) {self.message}")
+
+    def envelope(self) -> dict:
+        return {"error": {"code": self.code, "message": self.message, "target": self.target,
+                          "details": [], "additionalInfo": []}}
+
+
+# --- request validation (§3.2) ------------------------------------------------------------------
+
+class MissingApiVersionParameter(ArmError):
+    code = "MissingApiVersionParameter"
+    template = "The api-version query parameter (?api-version=) is required for all requests."
+
+
+class InvalidApiVersionParameter(ArmError):
+    code = "InvalidApiVersionParameter"
+    template = "The api-version '{0}' is invalid. The supported versions are '{1}'."  # (inferred wording)
+
+
+class NoRegisteredProviderFound(ArmError):
+    code = "NoRegisteredProviderFound"
+    template = ("No registered resource provider found for location '{0}' and API version '{1}' for type "
+                "'webServices'. The supported api-versions are '" + ", ".join(SUPPORTED_VERSIONS) + "'. "
+                "The supported locations are '{2}'.")
+
+
+class InvalidRequestContent(ArmError):
+    code = "InvalidRequestContent"
+    template = "The request content was invalid and could not be deserialized: {0}"
+
+
+class BadRequest(ArmError):
+    code = "BadRequest"
+
+
+class WebServiceReadOnly(ArmError):
+    status, code = 409, "Conflict"  # (inferred: status and code are not documented)
+    template = "The web service '{0}' is read-only: it can be removed but not updated."
+
+
+class InvalidModel(ArmError):
+    """The terminal error of an async operation whose trained model cannot be loaded (inferred)."""
+    code = "InvalidTrainedModel"
+    template = "The asset '{0}' cannot be loaded from '{1}': {2}"
+
+
+# --- not found (§3.2) ---------------------------------------------------------------------------
+
+class SubscriptionNotFound(ArmError):
+    status, code = 404, "SubscriptionNotFound"
+    template = "The subscription '{0}' could not be found."
+
+
+class ResourceGroupNotFound(ArmError):
+    status, code = 404, "ResourceGroupNotFound"
+    template = "Resource group '{0}' could not be found."
+
+
+class ResourceNotFound(ArmError):
+    status, code = 404, "ResourceNotFound"
+    template = ("The Resource 'Microsoft.MachineLearning/webServices/{0}' under resource group '{1}' was not found. "
+                "For more details please go to https://aka.ms/ARMResourceNotFoundFix")
+
+
+class OperationNotFound(ArmError):
+    status, code = 404, "NotFound"
+    template = "The operation '{0}' was not found."  # (inferred)
+
+
+class RouteNotFound(ArmError):
+    status, code = 404, "InvalidResourceType"  # (inferred)
+    template = "The resource type could not be found for the request path '{0}'."
+
+
+class MethodNotAllowed(ArmError):
+    status, code = 405, "MethodNotAllowed"  # (inferred)
+    template = "The requested method is not allowed on '{0}'."
+
+
+# --- authentication (§3.3) ----------------------------------------------------------------------
+
+class AuthenticationError(ArmError):
+    status = 401
+
+
+class AuthorizationHeaderMissing(AuthenticationError):
+    code = "AuthenticationFailed"
+    template = "Authentication failed. The 'Authorization' header is missing."
+
+
+class AuthorizationHeaderInvalid(AuthenticationError):
+    code = "AuthenticationFailed"
+    template = "Authentication failed. The 'Authorization' header is provided in an invalid format."
+
+
+class InvalidAuthenticationToken(AuthenticationError):
+    code = "InvalidAuthenticationToken"
+    template = "The access token is invalid."
+
+
+class InvalidAuthenticationTokenAudience(AuthenticationError):
+    code = "InvalidAuthenticationTokenAudience"
+    template = ("The access token has been obtained for wrong audience or resource '{0}'. It should exactly match "
+                "with one of the allowed audiences 'https://management.core.windows.net/',"
+                "'https://management.core.windows.net','https://management.azure.com/','https://management.azure.com'.")
+
+
+class ExpiredAuthenticationToken(AuthenticationError):
+    code = "ExpiredAuthenticationToken"
+    template = "The access token expiry UTC time '{0}' is earlier than current UTC time '{1}'."
+
+
+class InvalidAuthenticationTokenTenant(AuthenticationError):
+    code = "InvalidAuthenticationTokenTenant"
+    template = ("The access token is from the wrong issuer '{0}'. It must match the tenant "
+                "'https://sts.windows.net/{1}/' associated with this subscription. Please use the authority (URL) "
+                "'https://login.windows.net/{1}' to get the token. Note, if the subscription is transferred to "
+                "another tenant there is no impact to the services, but information about new tenant could take "
+                "time to propagate (up to an hour). If you just transferred your subscription and see this error "
+                "message, please try back later.")
+
+
+# --- authorization (§3.4) -----------------------------------------------------------------------
+
+class AuthorizationFailed(ArmError):
+    status, code = 403, "AuthorizationFailed"
+    template = ("The client '{0}' with object id '{1}' does not have authorization to perform action '{2}' over "
+                "scope '{3}' or the scope is invalid. If access was recently granted, please refresh your credentials.")
+
+
+class InternalServerError(ArmError):
+    status, code = 500, "InternalServerError"
+    template = "{0}"

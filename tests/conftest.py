@@ -18,6 +18,9 @@ from emulator.config import from_document
 from emulator.server import EmulatorServer
 from emulator.storage import BlobStore
 
+from emulator.tls import local_tls
+
+from .arm_helpers import Arm, arm_extras
 from .helpers import CUSTOM_ACCOUNT, CUSTOM_KEY, TRAIN_CSV, Aml, extra_services
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,6 +37,7 @@ def test_document() -> dict:
     doc["storage"] = {"accounts": [{"name": CUSTOM_ACCOUNT, "key": CUSTOM_KEY}]}
     doc["workspaces"][0]["webServices"] += extra_services()["seed_workspace"]
     doc["workspaces"].append(extra_services()["free_workspace"])
+    arm_extras(doc)
     return doc
 
 
@@ -51,6 +55,25 @@ def emulator_server(azurite):
     yield emulator, server
     server.stop()
     emulator.close()
+
+
+@pytest.fixture(scope="session")
+def https_server(emulator_server):
+    """The same emulator served over HTTPS (a trustme CA): Azure AD and ARM clients insist on https."""
+    emulator, _ = emulator_server
+    tls = local_tls()
+    server = EmulatorServer(create_app(emulator), tls=tls).start()
+    yield server
+    server.stop()
+    tls.cleanup()
+
+
+@pytest.fixture
+def arm(emulator_server, https_server) -> Arm:
+    """A client for the emulated Azure AD and Resource Manager over HTTPS, with the state reset."""
+    emulator, _ = emulator_server
+    emulator.reset()
+    return Arm(https_server.url, str(https_server.tls.ca_bundle), emulator)
 
 
 @pytest.fixture

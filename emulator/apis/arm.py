@@ -65,7 +65,7 @@ class Keyword(BaseConverter):
         self.regex = "(?i:" + "|".join(re.escape(w) for w in words) + ")"
 
 
-@bp.record_once
+@bp.record
 def _register_converter(state) -> None:
     state.app.url_map.converters.setdefault("keyword", Keyword)
 

@@ -7,8 +7,12 @@
 3. Score a few rows through that endpoint before and after: the predictions change.
 4. Run the pipeline as published (its BES paths have no file extension): it fails on
    ``amlBEGetilearner`` with the error ADF showed users, and ``amlUpdateResource`` is Skipped.
+5. Run it once more from ``fixtures/seed-factory-arm``, whose ``updatableScoringEndpoint2`` is the ARM
+   flavour as published: Update Resource gets an Azure AD token for the linked service's service
+   principal and patches the web service ``myWebService`` through Resource Manager (all over HTTPS with
+   a local CA); scoring through that service's RRS endpoint changes too.
 
-Exit 0 only when both outcomes are as expected.
+Exit 0 only when all three outcomes are as expected.
 """
 from __future__ import annotations
 
@@ -33,20 +37,23 @@ console = Console(highlight=False)
 
 def main() -> int:
     corrected = Definitions.from_factory(load_paths([str(FIXTURES / "seed-factory-corrected")])[0])
+    arm_flavour = Definitions.from_factory(load_paths([str(FIXTURES / "seed-factory-arm")])[0])
     published = _with_published_pipeline()
     scoring = _scoring_endpoint()
     console.rule("[bold]adfemu demo: retrain and update an AML Studio (classic) model, offline")
-    with session(corrected, config_path=str(FIXTURES / "seed-emulator.json")) as active:
+    with session(corrected, config_path=str(FIXTURES / "seed-emulator.json"), https=True) as active:
         console.print(f"emulator {active.emulator_url}   storage {active.storage_url} (Azurite, in memory)")
         _upload_training_data(active.storage_url)
         columns, rows = _score_rows()
-        before = _score(active.emulator_url, scoring, columns, rows)
+        http = _Trusting(active.ca_bundle)
+        before = _score(http, active.emulator_url, scoring, columns, rows)
+        arm_before = _score_arm(http, active.emulator_url, columns, rows)
 
         console.rule(f"{PIPELINE} (seed, paths corrected)")
         run = active.engine.run(PIPELINE)
         for record in run.activity_runs:
             console.print(f"  {record.activity_name:<18} {record.status}", markup=False)
-        after = _score(active.emulator_url, scoring, columns, rows)
+        after = _score(http, active.emulator_url, scoring, columns, rows)
         table = Table("row", "before retraining", "after retraining", title="predictions of the updated endpoint")
         for i, (b, a) in enumerate(zip(before, after)):
             table.add_row(str(i), f"{b:.2f}", f"{a:.2f}")
@@ -66,7 +73,19 @@ def main() -> int:
         published_ok = (failed.status == "Failed" and "InvalidBlobExtension" not in bes.error["message"]
                         and "has an invalid or missing file extension" in bes.error["message"]
                         and runs["amlUpdateResource"].status == "Skipped")
-    ok = corrected_ok and published_ok
+
+        console.rule(f"{PIPELINE} with the ARM flavour of updatableScoringEndpoint2 (as published)")
+        active.engine.definitions = arm_flavour
+        arm_run = active.engine.run(PIPELINE)
+        for record in arm_run.activity_runs:
+            console.print(f"  {record.activity_name:<18} {record.status}", markup=False)
+        arm_after = _score_arm(http, active.emulator_url, columns, rows)
+        table = Table("row", "before", "after", title="predictions of the ARM web service myWebService (RRS)")
+        for i, (b, a) in enumerate(zip(arm_before, arm_after)):
+            table.add_row(str(i), f"{b:.2f}", f"{a:.2f}")
+        console.print(table)
+        arm_ok = arm_run.status == "Succeeded" and arm_before != arm_after and arm_after == after
+    ok = corrected_ok and published_ok and arm_ok
     console.print("[green]demo passed[/green]" if ok else "[red]demo failed: an outcome was not as expected[/red]")
     return 0 if ok else 1
 
@@ -105,13 +124,49 @@ def _score_rows() -> tuple[list[str], list[list[str]]]:
     return rows[0], rows[1:6]
 
 
-def _score(url: str, endpoint: tuple[str, str], columns: list[str], rows: list[list[str]]) -> list[float]:
+class _Trusting(requests.Session):
+    """A session that trusts the emulator's CA on every request (REQUESTS_CA_BUNDLE would override a
+    session-wide ``verify``)."""
+
+    def __init__(self, ca_bundle: str | None):
+        super().__init__()
+        self.ca_bundle = ca_bundle
+
+    def request(self, *args, **kwargs):
+        kwargs.setdefault("verify", self.ca_bundle or True)
+        return super().request(*args, **kwargs)
+
+
+def _score(http: requests.Session, url: str, endpoint: tuple[str, str], columns: list[str],
+           rows: list[list[str]]) -> list[float]:
     path, key = endpoint
-    r = requests.post(f"{url}{path}/execute?api-version=2.0&details=true", timeout=30,
-                      headers={"Authorization": f"Bearer {key}"},
-                      json={"Inputs": {"input1": {"ColumnNames": columns, "Values": rows}}, "GlobalParameters": {}})
+    r = http.post(f"{url}{path}/execute?api-version=2.0&details=true", timeout=30,
+                  headers={"Authorization": f"Bearer {key}"},
+                  json={"Inputs": {"input1": {"ColumnNames": columns, "Values": rows}}, "GlobalParameters": {}})
     r.raise_for_status()
     return [float(row[-1]) for row in r.json()["Results"]["output1"]["value"]["Values"]]
+
+
+def _score_arm(http: requests.Session, url: str, columns: list[str], rows: list[list[str]]) -> list[float]:
+    """As a consumer of a new-style web service does: a token for the service principal, listKeys through
+    Resource Manager, then RRS at /subscriptions/{sub}/services/{id}/execute in the swagger format."""
+    import json
+    config = json.loads((FIXTURES / "seed-emulator.json").read_text())
+    principal = config["azureAd"]["tenants"][0]["servicePrincipals"][0]
+    service = next(s for s in config["workspaces"][0]["webServices"] if s.get("arm"))
+    arm = service["arm"]
+    token = http.post(f"{url}/mycompany.com/oauth2/token", timeout=30, data={
+        "grant_type": "client_credentials", "client_id": principal["clientId"], "client_secret": principal["secret"],
+        "resource": "https://management.azure.com/"}).json()["access_token"]
+    resource = (f"/subscriptions/{arm['subscriptionId']}/resourceGroups/{arm['resourceGroup']}/providers/"
+                f"Microsoft.MachineLearning/webServices/{arm['name']}")
+    keys = http.get(f"{url}{resource}/listKeys?api-version=2016-05-01-preview", timeout=30,
+                    headers={"Authorization": f"Bearer {token}"}).json()
+    r = http.post(f"{url}/subscriptions/{arm['subscriptionId']}/services/{service['id']}/execute"
+                  "?api-version=2.0&format=swagger", timeout=30, headers={"Authorization": f"Bearer {keys['primary']}"},
+                  json={"Inputs": {"input1": [dict(zip(columns, row)) for row in rows]}, "GlobalParameters": {}})
+    r.raise_for_status()
+    return [float(row["Scored Labels"]) for row in r.json()["Results"]["output1"]]
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ class Session:
     emulator_url: str
     storage_url: str | None
     engine: Engine
+    ca_bundle: str | None = None
 
 
 def _add_factory_accounts(config, definitions: Definitions, vaults: dict) -> None:
@@ -30,11 +31,13 @@ def _add_factory_accounts(config, definitions: Definitions, vaults: dict) -> Non
 @contextmanager
 def session(definitions: Definitions, *, config_path: str | None = None, emulator_url: str | None = None,
             storage: str | None = None, time_scale: float = 0.01, vaults: dict | None = None,
-            poll_seconds: float = 20.0, lenient: bool = False,
+            poll_seconds: float = 20.0, lenient: bool = False, https: bool = False, ca_bundle: str | None = None,
             notes: list[str] | None = None, stubs: dict | None = None) -> Iterator[Session]:
     """Start Azurite and the emulator (from ``config_path``, or provisioned from the factory when there
     is none) unless ``emulator_url`` names a running `adfemu serve`, and yield an engine wired to them;
-    everything started here is stopped on exit. What provisioning assumed is appended to ``notes``."""
+    everything started here is stopped on exit. What provisioning assumed is appended to ``notes``.
+    ``https`` serves the emulator over TLS (a new local CA, which the runner trusts); ``ca_bundle`` is the
+    CA to trust for a running emulator served with ``--https``."""
     stack, overrides = None, {}
     if emulator_url is None:
         from emulator.config import from_document, load
@@ -51,14 +54,16 @@ def session(definitions: Definitions, *, config_path: str | None = None, emulato
             if notes is not None:
                 notes += assumed
             config = from_document(document, "<provisioned from the factory>")
-        stack = start_stack(config, storage=storage)
+        stack = start_stack(config, storage=storage, https=https)
         emulator_url, storage_url = stack.url, stack.emulator.store.azurite_url
+        ca_bundle = stack.ca_bundle or ca_bundle
     else:
         storage_url = None
     try:
         services = Services(Endpoints(emulator_url, overrides), vaults=vaults or {})
+        services.ca_bundle = ca_bundle
         settings = Settings(time_scale=time_scale, poll_seconds=poll_seconds, services=services, stubs=stubs or {})
-        yield Session(emulator_url, storage_url, Engine(definitions, settings))
+        yield Session(emulator_url, storage_url, Engine(definitions, settings), ca_bundle)
     finally:
         if stack is not None:
             stack.close()

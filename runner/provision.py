@@ -17,6 +17,7 @@ The result is a document for ``schemas/emulator-config.schema.json`` plus a list
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
@@ -24,6 +25,8 @@ from .definitions import Definitions, scopes
 from .secrets import SecretError, resolve
 
 ML_ENDPOINT = re.compile(r"/(workspaces|subscriptions)/([^/]+)/services/([^/?]+)", re.I)
+ARM_UPDATE = re.compile(r"/subscriptions/([^/]+)/resourceGroups/([^/]+)/providers/Microsoft\.MachineLearning/"
+                        r"webServices/([^/?]+)", re.I)
 CLASSIC_UPDATE = re.compile(r"/workspaces/([^/]+)/webservices/([^/]+)/endpoints/([^/?]+)", re.I)
 ACCOUNT = re.compile(r"AccountName=([^;]+)", re.I)
 KEY = re.compile(r"AccountKey=([^;]+)", re.I)
@@ -39,6 +42,8 @@ class _Service:
     parameters: list[str] = field(default_factory=list)
     endpoints: list[dict] = field(default_factory=list)
     resources: list[str] = field(default_factory=list)
+    arm: dict | None = None  # subscriptionId, resourceGroup, name of the ARM resource
+    principals: list[tuple[str, str, str]] = field(default_factory=list)  # (tenant, client id, secret) updating it
 
 
 def emulator_config(defs: Definitions, vaults: dict | None = None, lenient: bool = False) -> tuple[dict, list[str]]:
@@ -66,10 +71,25 @@ def emulator_config(defs: Definitions, vaults: dict | None = None, lenient: bool
             svc.outputs.update(outputs)
             _merge(svc.parameters, list((type_props.get("globalParameters") or {})))
         else:
+            arm = ARM_UPDATE.search(str(props.get("updateResourceEndpoint") or ""))
+            if arm:
+                svc = services.setdefault((ws, endpoint_id), _Service("predictive", ws, endpoint_id))
+                if not svc.endpoints:
+                    svc.endpoints.append({"name": "default", "id": endpoint_id, "primaryKey": key})
+                principal = _principal(props, defs, vaults or {})
+                if principal and principal not in svc.principals:
+                    svc.principals.append(principal)
+                if svc.arm is None:
+                    svc.arm = {"subscriptionId": arm.group(1), "resourceGroup": arm.group(2), "name": arm.group(3)}
+                    notes.append(f"'{ls_name}': ARM web service {arm.group(3)} (subscription {arm.group(1)}, resource "
+                                 f"group {arm.group(2)}), runtime id {endpoint_id}; service principal "
+                                 f"'{principal[1] if principal else '?'}' is Contributor on the resource group")
+                _merge(svc.resources, [str(type_props.get("trainedModelName"))])
+                continue
             update = CLASSIC_UPDATE.search(str(props.get("updateResourceEndpoint") or ""))
             if not update:
-                notes.append(f"'{ls_name}': updateResourceEndpoint is not a classic management URL; the ARM "
-                             "flavour is not provisioned")
+                notes.append(f"'{ls_name}': updateResourceEndpoint is neither a classic management URL nor an "
+                             "ARM webServices URL; not provisioned")
                 continue
             ws2, svc_id, endpoint_name = update.groups()
             svc = services.setdefault((ws2, svc_id), _Service("predictive", ws2, svc_id))
@@ -80,7 +100,9 @@ def emulator_config(defs: Definitions, vaults: dict | None = None, lenient: bool
                 notes.append(f"'{ls_name}': predictive web service {svc_id}, updatable endpoint '{endpoint_name}' "
                              f"(runtime id {endpoint_id})")
             _merge(svc.resources, [str(type_props.get("trainedModelName"))])
-    return _document(services, storage_accounts(defs, vaults or {}), lenient), notes
+    document = _document(services, storage_accounts(defs, vaults or {}), lenient)
+    _add_azure(document, services)
+    return document, notes
 
 
 def _document(services: dict, accounts: dict[str, str], lenient: bool) -> dict:
@@ -94,6 +116,8 @@ def _document(services: dict, accounts: dict[str, str], lenient: bool) -> dict:
                                "endpoints": svc.endpoints}
         if svc.kind == "predictive":
             doc["resources"] = [{"name": r} for r in svc.resources]
+        if svc.arm:
+            doc["arm"] = svc.arm
         workspaces.setdefault(svc.workspace, []).append(doc)
     document: dict[str, Any] = {"workspaces": [{"id": ws, "webServices": svcs} for ws, svcs in workspaces.items()],
                                 "lenientExtensions": lenient}
@@ -137,6 +161,52 @@ def storage_accounts(defs: Definitions, vaults: dict) -> dict[str, str]:
         if name and key and name.group(1) != "devstoreaccount1":
             accounts[name.group(1)] = key.group(1)
     return accounts
+
+
+def _principal(props: dict, defs: Definitions, vaults: dict) -> tuple[str, str, str] | None:
+    tenant, client = props.get("tenant"), props.get("servicePrincipalId")
+    if not isinstance(tenant, str) or not isinstance(client, str):
+        return None
+    try:
+        secret = resolve(props.get("servicePrincipalKey"), defs, vaults) or ""
+    except SecretError:
+        secret = ""
+    return tenant, client, secret or "adfemu-provisioned-secret"
+
+
+def _add_azure(document: dict, services: dict) -> None:
+    """Azure AD tenants and principals, subscriptions and resource groups, and Contributor on each ARM web
+    service's resource group for the principals of the linked services that update it."""
+    arm_services = [s for s in services.values() if s.arm]
+    if not arm_services:
+        return
+    tenants: dict[str, dict] = {}
+    subscriptions: dict[str, dict] = {}
+    assignments: list[dict] = []
+    for svc in arm_services:
+        principals = svc.principals or [("adfemu.onmicrosoft.com", "adfemu-provisioned-client", "adfemu-provisioned")]
+        for tenant, client, secret in principals:
+            entry = tenants.setdefault(tenant.lower(), _tenant(tenant))
+            if not any(p["clientId"].lower() == client.lower() for p in entry["servicePrincipals"]):
+                entry["servicePrincipals"].append({"clientId": client, "secret": secret})
+        sub = subscriptions.setdefault(svc.arm["subscriptionId"].lower(), {
+            "id": svc.arm["subscriptionId"], "tenant": principals[0][0], "resourceGroups": []})
+        if not any(g["name"].lower() == svc.arm["resourceGroup"].lower() for g in sub["resourceGroups"]):
+            sub["resourceGroups"].append({"name": svc.arm["resourceGroup"]})
+        scope = f"/subscriptions/{svc.arm['subscriptionId']}/resourceGroups/{svc.arm['resourceGroup']}"
+        assignments += [{"principal": client, "role": "Contributor", "scope": scope} for _, client, _ in principals]
+    document["azureAd"] = {"tenants": list(tenants.values())}
+    document["resourceManager"] = {"subscriptions": list(subscriptions.values()), "roleAssignments": assignments}
+
+
+def _tenant(name: str) -> dict:
+    """A tenant named by GUID keeps it; a domain gets a GUID derived from it (stable across runs)."""
+    try:
+        tenant_id = str(uuid.UUID(name))
+        domains: list[str] = []
+    except ValueError:
+        tenant_id, domains = str(uuid.uuid5(uuid.NAMESPACE_DNS, name.lower())), [name]
+    return {"id": tenant_id, "domains": domains, "servicePrincipals": []}
 
 
 def _merge(target: list[str], names: list[str]) -> None:

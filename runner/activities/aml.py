@@ -93,7 +93,7 @@ class _Http:
             raise ActivityError(f"{self.operation} failed: {exc}", AML_ERROR, "UserError") from None
         headers = {"Authorization": f"Bearer {self.key}"}
         try:
-            response = services.session.request(method, target, json=body, headers=headers,
+            response = services.session.request(method, target, json=body, headers=headers, verify=services.verify,
                                                 timeout=services.request_timeout)
         except requests.RequestException as exc:
             if not check:

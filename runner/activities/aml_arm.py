@@ -63,7 +63,8 @@ class _Arm:
         except UnmappedHost as exc:
             raise ActivityError(f"Update Resource failed: {exc}", AML_ERROR, "UserError") from None
         try:
-            return self.services.session.request(method, target, timeout=self.services.request_timeout, **kwargs)
+            return self.services.session.request(method, target, timeout=self.services.request_timeout,
+                                                 verify=self.services.verify, **kwargs)
         except requests.RequestException as exc:
             host = urlsplit(url).hostname
             raise ActivityError(f"Update Resource failed: {host} could not be reached: {type(exc).__name__}.",

@@ -20,7 +20,8 @@ def _write(tmp_path, doc) -> str:
 def test_seed_config_loads():
     config = load(FIXTURES / "seed-emulator.json")
     services = config.document["workspaces"][0]["webServices"]
-    assert [s["kind"] for s in services] == ["training", "predictive"]
+    assert [s["kind"] for s in services] == ["training", "predictive", "predictive"]
+    assert services[2]["arm"]["name"] == "myWebService"
     assert services[1]["endpoints"][1]["id"] == "26734a5889e02fbb1f65cefd00000000"
 
 

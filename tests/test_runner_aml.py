@@ -135,14 +135,15 @@ def test_timeout_deletes_the_running_job(aml, seed_input):  # item 29
     assert status["StatusCode"] == "Cancelled"
 
 
-def test_arm_update_endpoint_fails_with_a_clear_message(aml, seed_input):
+def test_arm_update_endpoint_without_a_service_principal_fails_clearly(aml, seed_input):
     def arm(defs):
         ls = defs.linked_services["updatablescoringendpoint2"]["properties"]["typeProperties"]
         ls["updateResourceEndpoint"] = ("https://management.azure.com/subscriptions/0/resourceGroups/g/providers/"
                                         "Microsoft.MachineLearning/webServices/w?api-version=2016-05-01-preview")
     record = _engine(aml, _definitions(arm)).run("LookupPipelineDemo")
     update = next(r for r in record.activity_runs if r.activity_name == "amlUpdateResource")
-    assert update.status == "Failed" and "not emulated yet" in update.error["message"]
+    assert update.status == "Failed" and "needs servicePrincipalId, servicePrincipalKey and tenant" \
+        in update.error["message"]
 
 
 def test_cli_run_writes_the_run_record(tmp_path, azurite, seed_input):

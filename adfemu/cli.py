@@ -136,6 +136,9 @@ def validate(paths: tuple[str, ...], fmt: str, strict: bool) -> None:
               help="Emulator config to serve (default: provisioned from the factory's AzureML linked services).")
 @click.option("--emulator", "emulator_url", metavar="URL", help="Use a running `adfemu serve` at URL.")
 @click.option("--storage", metavar="CONNSTR", help="Use a running Azurite through this connection string.")
+@click.option("--https", "https", is_flag=True, help="Serve the emulator it starts over TLS (a new local CA).")
+@click.option("--ca-bundle", "ca_bundle", type=click.Path(exists=True, dir_okay=False),
+              help="With --emulator: the CA bundle of an `adfemu serve --https` to trust.")
 @click.option("--secrets", "secrets_path", type=click.Path(dir_okay=False),
               help='Key Vault secrets: {"<vault>": {"<secretName>": "<value>"}}.')
 @click.option("--time-scale", default=0.01, show_default=True, type=click.FloatRange(min=0),
@@ -144,8 +147,8 @@ def validate(paths: tuple[str, ...], fmt: str, strict: bool) -> None:
 @click.option("--lenient", is_flag=True, help="Accept BES blob names without a file extension (AML refuses them).")
 @click.option("--stubs", "stubs_path", type=click.Path(dir_okay=False),
               help='Outcomes for activity types adfemu does not run: {"<type>": {"status", "output", "error"}}.')
-def run(factory, pipeline_name, params, output, config_path, emulator_url, storage, secrets_path, time_scale,
-        real_time, lenient, stubs_path):
+def run(factory, pipeline_name, params, output, config_path, emulator_url, storage, https, ca_bundle, secrets_path,
+        time_scale, real_time, lenient, stubs_path):
     """Run an ADF pipeline offline against the emulated services.
 
     Exit 0 when the pipeline run Succeeded, 1 when it Failed, 2 for invalid input.
@@ -197,7 +200,7 @@ def run(factory, pipeline_name, params, output, config_path, emulator_url, stora
     try:
         with session(definitions, config_path=config_path, emulator_url=emulator_url, storage=storage,
                      time_scale=1.0 if real_time else time_scale, vaults=vaults, lenient=lenient,
-                     notes=notes, stubs=stubs) as active:
+                     https=https, ca_bundle=ca_bundle, notes=notes, stubs=stubs) as active:
             for note in notes:
                 click.echo(f"provisioned: {note}")
             record = active.engine.run(pipeline_name, values)

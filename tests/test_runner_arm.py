@@ -209,13 +209,13 @@ def test_token_for_the_wrong_audience_becomes_the_activity_error(arm, seed_input
 
 # --- zero-config provisioning: the principal gets Contributor on the resource group --------------------
 
-def test_arm_seed_runs_without_any_config(azurite, blobs, tmp_path):
+def test_arm_seed_runs_without_any_config_over_https(azurite, blobs, tmp_path):
     container = blobs.get_container_client("azuremltesting")
     if not container.exists():
         container.create_container()
     container.upload_blob("input/train.csv", TRAIN_CSV, overwrite=True)
     out = tmp_path / "run.json"
-    result = CliRunner().invoke(main, ["run", str(ARM_FACTORY), "--pipeline", PIPELINE,
+    result = CliRunner().invoke(main, ["run", str(ARM_FACTORY), "--pipeline", PIPELINE, "--https",
                                        "--storage", azurite.connection_string(), "--output", str(out)])
     assert result.exit_code == 0, result.output
     assert "ARM web service myWebService" in result.output and "Contributor on the resource group" in result.output

@@ -23,13 +23,27 @@ def _defs(path) -> Definitions:
 
 def test_published_seed_provisions_its_services_with_ids_kept_exactly():
     document, notes = emulator_config(_defs(PUBLISHED))
-    [workspace] = document["workspaces"]
-    assert workspace["id"] == "xxx"
-    [service] = workspace["webServices"]
+    training, predictive = document["workspaces"]
+    assert training["id"] == "xxx"
+    [service] = training["webServices"]
     assert service["id"] == "--training experiment--" and service["endpoints"][0]["primaryKey"] == "myKey"
     assert [p["name"] for p in service["inputs"]] == ["input1", "input2"]
     assert document["storage"]["accounts"] == [{"name": "name", "key": "key"}]
-    assert any("ARM flavour is not provisioned" in n for n in notes)
+    # the ARM flavour: the web service the updateResourceEndpoint names, its runtime id from mlEndpoint
+    assert predictive["id"] == "00000000eb0abe4d6bbb1d7886062747d7"
+    [arm_service] = predictive["webServices"]
+    assert arm_service["id"] == "00000000026734a5889e02fbb1f65cefd"
+    assert arm_service["arm"] == {"subscriptionId": "00000000-0000-0000-0000-000000000000",
+                                  "resourceGroup": "Default-MachineLearning-SouthCentralUS", "name": "myWebService"}
+    assert arm_service["resources"] == [{"name": "ADFV2Sample Model [trained model]"}]
+    [tenant] = document["azureAd"]["tenants"]
+    assert tenant["domains"] == ["mycompany.com"]
+    assert tenant["servicePrincipals"] == [{"clientId": "fe200044-c008-4008-a005-94000000731",
+                                            "secret": "zWa0000000000Tp6FjtZOspK/WMA2tQ08c8U+gZRBlw="}]
+    assert document["resourceManager"]["roleAssignments"] == [{
+        "principal": "fe200044-c008-4008-a005-94000000731", "role": "Contributor",
+        "scope": "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/Default-MachineLearning-SouthCentralUS"}]
+    assert any("ARM web service myWebService" in n for n in notes)
 
 
 def test_corrected_seed_provisions_a_training_and_an_updatable_predictive_service():

@@ -103,9 +103,10 @@ def no_ca_environment(monkeypatch):
         monkeypatch.delenv(name, raising=False)
 
 
-def test_serve_https_with_ca_file(tmp_path: Path, azurite):
+def test_serve_https_with_ca_file(tmp_path: Path):
     ca = tmp_path / "ca.pem"
-    with serving("--storage", azurite.connection_string(), "--https", "--ca-file", str(ca)) as served:
+    # exactly as a user starts it: adfemu also starts (and stops) its own Azurite
+    with serving("--https", "--ca-file", str(ca)) as served:
         url, banner_ca = served.banner["url"], served.banner["ca"]
         # the banner: an https URL on loopback and the CA bundle where it was asked to be
         assert urlsplit(url).scheme == "https" and urlsplit(url).hostname == "127.0.0.1", url
@@ -115,7 +116,7 @@ def test_serve_https_with_ca_file(tmp_path: Path, azurite):
         # health over TLS, verified with that CA
         health = requests.get(f"{url}/_emulator/health", verify=str(ca), timeout=10)
         assert health.status_code == 200, health.text
-        assert health.json()["https"] is True
+        assert health.json()["https"] is True and health.json()["status"] == "ok"
         assert Path(health.json()["caBundle"]) == ca.resolve()
         # the certificate names localhost too
         by_name = requests.get(f"https://localhost:{port}/_emulator/health", verify=str(ca), timeout=10)

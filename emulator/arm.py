@@ -35,6 +35,7 @@ REGIONS = {"southcentralus": "ussouthcentral", "westeurope": "europewest", "sout
            "germanycentral": "germanycentral", "westus": "uswest"}
 ROLE_IDS = {"Owner": "8e3af657-a8ff-443c-a75c-2fe8c4bcb635", "Contributor": "b24988ac-6180-42a0-ab88-20f7382dd24c",
             "Reader": "acdd72a7-3385-48ef-bd42-f606fba81ae7"}
+MAX_OPERATIONS = 2000  # async operations remembered for their status URL
 READ_ONLY_PROPERTIES = ("createdOn", "modifiedOn", "provisioningState", "swaggerLocation")
 
 
@@ -404,6 +405,8 @@ class ResourceManager:
                        "Failed" if failure else "Succeeded", failure)
         with self.lock:
             self.operations[op.id] = op
+            while len(self.operations) > MAX_OPERATIONS:  # the oldest first (dicts keep insertion order)
+                del self.operations[next(iter(self.operations))]
         return op
 
     # --- rendering ----------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from runner.services import Services
 
 from .arm_helpers import ARM_SVC, ARM_WS, NO_ROLE_SP, READER_SP, SEED_SP, SHORT_LIVED_SP, SUB, Principal, ws_id
 from .conftest import FIXTURES
-from .helpers import SCORE_CSV, TRAIN_CSV, csv_rows
+from .helpers import SCORE_CSV, TRAIN_CSV, csv_rows, deadline_poll
 
 ARM_FACTORY = FIXTURES / "seed-factory-arm"
 PIPELINE = "LookupPipelineDemo"
@@ -109,6 +109,28 @@ def test_arm_seed_updates_the_web_service_and_its_rrs_scores_with_the_new_model(
     np.testing.assert_allclose(after, model.predict([[float(v) for v in r] for r in score_rows[:5]]), rtol=1e-9)
     swagger = requests.get(after_props["swaggerLocation"], verify=arm.ca_bundle, timeout=30)
     assert swagger.status_code == 200 and "paths" in swagger.json()
+
+
+def test_bes_of_the_arm_service_scores_with_the_updated_model(arm, seed_input, azurite):
+    """Deliverable 4: BES at /subscriptions/{sub}/services/{id}/jobs uses the swapped model as RRS does."""
+    record, _ = _run(arm, _definitions())
+    assert record.status == "Succeeded"
+    seed_input.upload_blob("input/score.csv", SCORE_CSV, overwrite=True)
+    key = arm.request("GET", ws_id() + "/listKeys", arm.token()).json()["primary"]
+    base = f"{arm.url}/subscriptions/{SUB}/services/{ARM_SVC}/jobs"
+    auth = {"Authorization": f"Bearer {key}"}
+    cs = azurite.connection_string()
+    body = {"Inputs": {"input1": {"ConnectionString": cs, "RelativeLocation": "azuremltesting/input/score.csv"}},
+            "Outputs": {"output1": {"ConnectionString": cs, "RelativeLocation": "azuremltesting/output/scored.csv"}},
+            "GlobalParameters": {}}
+    http = dict(verify=arm.ca_bundle, timeout=30)
+    job = requests.post(f"{base}?api-version=2.0", json=body, headers=auth, **http).json()
+    assert requests.post(f"{base}/{job}/start?api-version=2.0", headers=auth, **http).status_code == 200
+    final = deadline_poll(lambda: (s := requests.get(f"{base}/{job}?api-version=2.0", headers=auth, **http).json())
+                          ["StatusCode"] in ("Finished", "Failed") and s)
+    assert final["StatusCode"] == "Finished", final
+    _, scored = csv_rows(seed_input.get_blob_client("output/scored.csv").download_blob().readall())
+    np.testing.assert_allclose([float(r[-1]) for r in scored[:5]], _scores(arm), rtol=1e-9)
 
 
 def test_run_record_shows_no_secret(arm, seed_input):

@@ -18,6 +18,8 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+import schemas
+
 from . import arm_errors as errors
 from .aad import ARM_AUDIENCES, Directory
 from .backend import Backend
@@ -266,11 +268,13 @@ class ResourceManager:
         with self.lock:
             return [r for r in self.services.values() if r.subscription is sub and (group is None or r.group is group)]
 
-    def put(self, sub: Subscription, group_name: str, name: str, body: Any) -> tuple[ArmWebService, bool]:
+    def put(self, sub: Subscription, group_name: str, name: str, body: Any,
+            version: str = V2017) -> tuple[ArmWebService, bool]:
         """Create or overwrite; returns (resource, created). The model is fetched before anything changes."""
         group = self.group(sub, group_name)
         body = _resource_body(body)
         properties = _properties(body.get("properties"), required=True)
+        _check_schema(body, version)
         with self.lock:
             existing = self.services.get(_key(sub.id, group.name, name))
             if existing is not None and existing.properties.get("readOnly"):
@@ -285,11 +289,13 @@ class ResourceManager:
                 self.services[_key(sub.id, group.name, name)] = resource
             return resource, existing is None
 
-    def patch(self, sub: Subscription, group_name: str, name: str, body: Any) -> ArmWebService:
+    def patch(self, sub: Subscription, group_name: str, name: str, body: Any, version: str = V2017) -> ArmWebService:
         """Merge: top-level fields replace, assets merge per key, absent fields stay (§2.1, inferred)."""
         resource = self.get(sub, group_name, name)
         body = _resource_body(body)
         patch = _properties(body.get("properties"), required=False) if "properties" in body else {}
+        if patch:
+            _check_schema(patch, version, "WebServiceProperties", "properties")
         with self.lock:
             if resource.properties.get("readOnly"):
                 raise errors.WebServiceReadOnly(resource.name)
@@ -472,6 +478,15 @@ def _properties(props: Any, *, required: bool) -> dict:
             raise errors.BadRequest(f"The asset '{key}' must have 'name', 'type' and 'locationInfo.uri'.",
                                     target=f"properties.assets.{key}")
     return props
+
+
+def _check_schema(document: dict, version: str, definition: str | None = None, prefix: str = "") -> None:
+    """The body against the api-version's schema generated from the spec (schemas/arm-webservice-*.json)."""
+    problem = schemas.first_problem(document, f"arm-webservice-{version}", definition)
+    if problem is not None:
+        where = (f"/{prefix}" if prefix else "") + problem.pointer
+        raise errors.BadRequest(f"The request content is invalid at '{where or '/'}': {problem.message}",
+                                target=where or "/")
 
 
 def _port_spec(names: list[str], title: str) -> dict:

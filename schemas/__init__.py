@@ -33,9 +33,13 @@ class DefinitionError(ValueError):
 
 
 @lru_cache(maxsize=None)
-def validator(schema_name: str) -> Draft202012Validator:
+def validator(schema_name: str, definition: str | None = None) -> Draft202012Validator:
+    """The validator of a schema file, or of one of its ``$defs`` (e.g. a PATCH body's ``properties``)."""
     text = resources.files(__name__).joinpath(f"{schema_name}.schema.json").read_text()
     schema = json.loads(text)
+    if definition is not None:
+        schema = {k: v for k, v in schema.items() if k not in ("$ref", "required", "properties", "type")}
+        schema["$ref"] = f"#/$defs/{definition}"
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema)
 
@@ -45,9 +49,9 @@ def pointer(path) -> str:
     return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
 
 
-def problems(document: object, schema_name: str, source: str) -> list[Problem]:
+def problems(document: object, schema_name: str, source: str, definition: str | None = None) -> list[Problem]:
     found = []
-    for error in validator(schema_name).iter_errors(document):
+    for error in validator(schema_name, definition).iter_errors(document):
         error = best_match([error]) if error.context else error
         found.append(Problem(source, pointer(error.absolute_path), _describe(error)))
     return sorted(found, key=lambda p: p.pointer)
@@ -59,9 +63,9 @@ def check(document: object, schema_name: str, source: str) -> None:
         raise DefinitionError(found)
 
 
-def first_problem(document: object, schema_name: str) -> Problem | None:
+def first_problem(document: object, schema_name: str, definition: str | None = None) -> Problem | None:
     """The first problem of ``document`` (by pointer), or None: for request bodies, where one is enough."""
-    found = problems(document, schema_name, "<body>")
+    found = problems(document, schema_name, "<body>", definition)
     return found[0] if found else None
 
 

@@ -105,9 +105,9 @@ def resource_manager(sub: str, first: str, rest: str):
         return _accepted(op, subscription.id, version)
     body = _body()
     if request.method == "PUT":
-        resource, created = rm.put(subscription, target.group, target.name, body)
+        resource, created = rm.put(subscription, target.group, target.name, body, version)
         return _async(rm, resource, version, 201 if created else 200)
-    return _async(rm, rm.patch(subscription, target.group, target.name, body), version, 200)
+    return _async(rm, rm.patch(subscription, target.group, target.name, body, version), version, 200)
 
 
 @bp.route("/providers/<namespace>/operations", methods=["GET"])

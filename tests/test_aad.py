@@ -316,9 +316,6 @@ def test_instance_discovery_returns_a_tenant_discovery_endpoint(arm):  # item 28
     assert any(host in m["aliases"] for m in body["metadata"])
 
 
-@pytest.mark.xfail(strict=True, reason="defect: /common/discovery/instance ignores the tenant of authorization_endpoint "
-                                       "and names /common/v2.0/.well-known/openid-configuration, which the fake "
-                                       "itself answers with 400 AADSTS90002 ('common' is not a tenant)")
 def test_instance_discovery_names_a_tenant_discovery_endpoint_that_works(arm):  # item 28 (§4.3, MSAL's use)
     authorize = f"{arm.url}/{TENANT_DOMAIN}/oauth2/v2.0/authorize"
     body = requests.get(f"{arm.url}/common/discovery/instance", params={"api-version": "1.1",
@@ -388,9 +385,6 @@ def test_client_secrets_never_reach_the_journal_or_an_error_body(arm):
         assert secret not in text, secret
 
 
-@pytest.mark.xfail(strict=True, reason="defect: the journal records an empty body for form-encoded token requests "
-                                       "(apis.aad reads request.form, which consumes the stream, before the journal's "
-                                       "request.get_data), so what a client sent to Azure AD cannot be asserted on")
 def test_journal_records_the_token_form_with_the_secret_masked(arm):
     post_token(arm, TENANT_DOMAIN, form(v2=True, client_info="1"), v2=True)
     post_token(arm, TENANT_DOMAIN, form(v2=False, client_secret=WRONG_SECRET), v2=False)
@@ -403,9 +397,6 @@ def test_journal_records_the_token_form_with_the_secret_masked(arm):
             assert secret not in entry["body"]
 
 
-@pytest.mark.xfail(strict=True, reason="defect: AAD error bodies are not redacted (render_aad_error skips secrets.redact, "
-                                       "unlike the ARM and AML error renderers): a secret sent as client_id is echoed "
-                                       "by AADSTS700016")
 def test_a_secret_sent_in_the_wrong_field_is_not_echoed_by_the_error(arm):
     # a classic mix-up: the secret value pasted as servicePrincipalId
     r = post_token(arm, TENANT_DOMAIN, form(v2=True, client_id=SEED_SP.secret), v2=True)

@@ -202,9 +202,6 @@ def test_token_from_the_credential_is_for_arm_in_the_tenant(arm):  # items 24, 2
         f"/{TENANT_DOMAIN}/v2.0/.well-known/openid-configuration", f"/{TENANT_DOMAIN}/oauth2/v2.0/token"]
 
 
-@pytest.mark.xfail(strict=True, reason="defect: /common/discovery/instance names /common/v2.0/.well-known/openid-configuration "
-                                       "whatever the tenant of authorization_endpoint, and the fake answers that URL with "
-                                       "400 AADSTS90002, so MSAL with instance discovery pointed at the fake cannot start")
 def test_msal_with_instance_discovery_at_the_fake_gets_a_token(arm):  # item 28 with the real MSAL (§4.3)
     import msal
     import requests

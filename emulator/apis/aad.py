@@ -1,13 +1,16 @@
 """Azure AD (login.microsoftonline.com): token endpoints v1 and v2, OpenID discovery, keys (§4)."""
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime, timezone
+from urllib.parse import quote, urlsplit
 
 from flask import Blueprint, Response, request
 
 from .. import aad_errors as errors
-from . import emulator, json_response
+from ..secrets import redact
+from . import JSON_TYPE, emulator, json_response
 
 bp = Blueprint("aad", __name__)
 
@@ -17,7 +20,9 @@ def _origin() -> str:
 
 
 def _form() -> dict[str, str]:
-    """Form fields as sent; unknown extra fields (``client_info``...) are ignored by the checks."""
+    """Form fields as sent; unknown extra fields (``client_info``...) are ignored by the checks. The raw
+    body is cached first so that the journal still sees it (form parsing would consume the stream)."""
+    request.get_data(cache=True)
     return {k: v for k, v in request.form.items()}
 
 
@@ -39,19 +44,23 @@ def token_v2(tenant):
                           "access_token": token.access_token}, headers=_no_cache())
 
 
+MULTI_TENANT = ("common", "organizations", "consumers")
+
+
 @bp.get("/<tenant>/v2.0/.well-known/openid-configuration")
 def openid_v2(tenant):
-    found = emulator().directory.tenant(tenant)
+    """For /common (and the other multi-tenant names) the issuer keeps the {tenantid} placeholder, as AAD's."""
+    tenant_id = "{tenantid}" if tenant.lower() in MULTI_TENANT else emulator().directory.tenant(tenant).id
     base = f"{_origin()}/{tenant}"
     return json_response({
         "token_endpoint": f"{base}/oauth2/v2.0/token",
         "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
-        "jwks_uri": f"{_origin()}/{found.id}/discovery/v2.0/keys",
+        "jwks_uri": f"{_origin()}/{tenant}/discovery/v2.0/keys",
         "response_modes_supported": ["query", "fragment", "form_post"],
         "subject_types_supported": ["pairwise"], "id_token_signing_alg_values_supported": ["RS256"],
         "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
         "scopes_supported": ["openid", "profile", "email", "offline_access"],
-        "issuer": f"https://login.microsoftonline.com/{found.id}/v2.0",
+        "issuer": f"https://login.microsoftonline.com/{tenant_id}/v2.0",
         "request_uri_parameter_supported": False,
         "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
         "device_authorization_endpoint": f"{base}/oauth2/v2.0/devicecode",
@@ -74,9 +83,12 @@ def openid_v1(tenant):
 
 @bp.get("/common/discovery/instance")
 def instance_discovery():
+    """The discovery document of the tenant named in ``authorization_endpoint`` (``/common`` without one)."""
     host = request.host
+    path = urlsplit(request.args.get("authorization_endpoint", "")).path.strip("/").split("/")
+    tenant = quote(path[0], safe="") if path and path[0] else "common"
     return json_response({
-        "tenant_discovery_endpoint": f"{_origin()}/common/v2.0/.well-known/openid-configuration",
+        "tenant_discovery_endpoint": f"{_origin()}/{tenant}/v2.0/.well-known/openid-configuration",
         "api-version": "1.1",
         "metadata": [{"preferred_network": host, "preferred_cache": host, "aliases": [host]}]})
 
@@ -99,4 +111,5 @@ def render_aad_error(error: errors.AadError) -> Response:
             "error_description": f"{error.description} Trace ID: {trace} Correlation ID: {correlation} Timestamp: {stamp}",
             "error_codes": [error.code], "timestamp": stamp, "trace_id": trace, "correlation_id": correlation,
             "error_uri": f"https://login.microsoftonline.com/error?code={error.code}"}
-    return json_response(body, error.status, headers=_no_cache())
+    text = redact(json.dumps(body), emulator().secrets())
+    return Response(text, status=error.status, content_type=JSON_TYPE, headers=_no_cache())

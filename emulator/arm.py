@@ -284,7 +284,8 @@ class ResourceManager:
             resource = existing or ArmWebService(sub, group, name, location, {}, {}, svc)
             resource.location, resource.tags = location, dict(body.get("tags") or {})
             new_properties = {k: v for k, v in properties.items() if k not in READ_ONLY_PROPERTIES and k != "keys"}
-            self._apply(resource, new_properties, properties.get("keys"), created=existing is None)
+            self._apply(resource, new_properties, properties.get("keys"), created=existing is None,
+                        requested=new_properties.get("assets"))
             if existing is None:
                 self.services[_key(sub.id, group.name, name)] = resource
             return resource, existing is None
@@ -293,9 +294,8 @@ class ResourceManager:
         """Merge: top-level fields replace, assets merge per key, absent fields stay (§2.1, inferred)."""
         resource = self.get(sub, group_name, name)
         body = _resource_body(body)
-        patch = _properties(body.get("properties"), required=False) if "properties" in body else {}
-        if patch:
-            _check_schema(patch, version, "WebServiceProperties", "properties")
+        patch = _properties(body.get("properties"), required=True)  # packageType on every PATCH too (§1.2)
+        _check_schema(patch, version, "WebServiceProperties", "properties")
         with self.lock:
             if resource.properties.get("readOnly"):
                 raise errors.WebServiceReadOnly(resource.name)
@@ -311,7 +311,7 @@ class ResourceManager:
                 resource.tags = dict(body.get("tags") or {})
             if body.get("location"):
                 resource.location = body["location"]
-            self._apply(resource, merged, patch.get("keys"), created=False)
+            self._apply(resource, merged, patch.get("keys"), created=False, requested=patch.get("assets"))
             return resource
 
     def delete(self, sub: Subscription, group_name: str, name: str) -> Operation:
@@ -336,12 +336,13 @@ class ResourceManager:
 
     # --- the one engine: trained-model assets -------------------------------------------------------
 
-    def _apply(self, resource: ArmWebService, properties: dict, keys: Any, *, created: bool) -> None:
+    def _apply(self, resource: ArmWebService, properties: dict, keys: Any, *, created: bool,
+               requested: Any = None) -> None:
         """Swap the models of changed ``Resource`` assets, then store. A model that cannot be fetched
         or loaded fails the async operation and leaves the service as it was (inferred)."""
         failure = None
         try:
-            updates = self._model_updates(resource, properties)
+            updates = self._model_updates(resource, requested if isinstance(requested, dict) else {})
         except errors.ArmError as exc:
             failure, updates = exc, {}
         op = self._operation(compact(resource.location), failure)
@@ -359,17 +360,16 @@ class ResourceManager:
         if created:
             resource.created = resource.modified
 
-    def _model_updates(self, resource: ArmWebService, properties: dict) -> dict[str, Resource]:
-        old = {a.get("name"): a for a in (resource.properties.get("assets") or {}).values() if isinstance(a, dict)}
+    def _model_updates(self, resource: ArmWebService, requested: dict) -> dict[str, Resource]:
+        """The models of the ``Resource`` assets this request names with an http(s) uri, fetched again even
+        when the uri is unchanged: retraining usually overwrites the same blob."""
         updates: dict[str, Resource] = {}
-        for asset in (properties.get("assets") or {}).values():
+        for asset in requested.values():
             if not isinstance(asset, dict) or asset.get("type") != "Resource":
                 continue
             name, location = asset.get("name"), asset.get("locationInfo") or {}
-            before = (old.get(name) or {}).get("locationInfo") or {}
             uri = location.get("uri", "")
-            if not uri.lower().startswith(("http://", "https://")) or (
-                    uri == before.get("uri") and location.get("credentials") in (None, "", before.get("credentials"))):
+            if not uri.lower().startswith(("http://", "https://")):
                 continue
             data = self._fetch(name, uri, location.get("credentials"))
             try:

@@ -9,6 +9,7 @@ import copy
 import re
 import uuid
 from datetime import datetime, timedelta, timezone
+from urllib.parse import urlsplit
 
 import numpy as np
 import pytest
@@ -34,7 +35,7 @@ V2016, V2017 = "2016-05-01-preview", "2017-01-01"
 DEV = "devstoreaccount1"
 TYPE = "Microsoft.MachineLearning/webServices"
 SEED_SERVICES = {ARM_WS, READONLY_WS, SECOND_WS}  # the ARM web services in SUB / RG
-NOT_FOUND = ("The Resource 'Microsoft.MachineLearning/webServices/{name}' under resource group '{rg}' was not found.")
+NOT_FOUND = "The Resource 'Microsoft.MachineLearning/webServices/{name}' under resource group '{rg}' was not found."
 NOT_FOUND_SUFFIX = " For more details please go to https://aka.ms/ARMResourceNotFoundFix"
 FIRST_MODEL_ROWS = 40  # fixtures/models/initial.ilearner was fitted on training rows 0-39
 
@@ -51,13 +52,42 @@ def _error(r: requests.Response, status: int, code: str) -> str:
     return error["message"]
 
 
+def _any_error(r: requests.Response, status: int | tuple[int, int]) -> dict:
+    """Assert an ARM error envelope (any code) with this status, or a status in [low, high]; returns the error."""
+    low, high = status if isinstance(status, tuple) else (status, status)
+    assert low <= r.status_code <= high, (r.status_code, r.text)
+    error = r.json()["error"]
+    assert isinstance(error["code"], str) and error["code"], error
+    assert isinstance(error["message"], str) and error["message"], error
+    return error
+
+
 def _ok(r: requests.Response, status: int = 200) -> dict:
     assert r.status_code == status, (r.status_code, r.text)
     return r.json()
 
 
+def _ok_response(r: requests.Response, status: int = 200) -> requests.Response:
+    assert r.status_code == status, (r.status_code, r.text)
+    return r
+
+
 def _get(arm: Arm, token: str, name: str = ARM_WS, version: str = V2016, **kw) -> dict:
     return _ok(arm.request("GET", ws_id(name, **kw), token, api_version=version))
+
+
+def _list_all(arm: Arm, token: str, path: str = f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/{TYPE}",
+              version: str = V2016) -> tuple[list[dict], list[str]]:
+    """Every item of a list, following nextLink; also the raw page texts."""
+    items, texts = [], []
+    r = arm.request("GET", path, token, api_version=version)
+    while True:
+        page = _ok(r)
+        items += page["value"]
+        texts.append(r.text)
+        if not page.get("nextLink"):
+            return items, texts
+        r = arm.request("GET", page["nextLink"], token, api_version=None)
 
 
 def _module_asset(name: str, uri: str = "aml://module/moduleId-1", **extra) -> dict:
@@ -153,6 +183,8 @@ def test_get_both_api_versions_and_preview_omits_payload_fields(arm):  # item 1
     _succeeded(arm, patch, token)
     for version in (V2016, V2017):
         body = _get(arm, token, version=version)
+        listed = [item for item in _list_all(arm, token, version=version)[0] if item["name"] == ARM_WS]
+        assert listed == [body]
         assert body["id"] == ws_id()
         assert body["name"] == ARM_WS
         assert body["type"] == TYPE
@@ -176,21 +208,16 @@ def test_get_and_list_never_return_keys_storage_key_or_asset_credentials(arm, az
                      assets={"asset1": {"name": RESOURCE, "type": "Resource",
                                         "locationInfo": {"uri": _cloud_url(model_blobs, "initial"),
                                                          "credentials": azurite.connection_string()}},
-                             "asset2": _module_asset("Execute R Script",
-                                                     locationInfo={"uri": "aml://module/1", "credentials": module_secret})})
+                             "asset2": _module_asset("Execute R Script", locationInfo={
+                                 "uri": "aml://module/1", "credentials": module_secret})})
     put = arm.request("PUT", ws_id("secretsService"), token, body=body)
     _ok(put, 201)
     _succeeded(arm, put, token)
     secrets = (primary, secondary, DEV_KEY, azurite.connection_string(), module_secret)
 
-    listed = _ok(arm.request("GET", f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/{TYPE}", token))
-    pages = [arm.request("GET", ws_id("secretsService"), token, api_version=v) for v in (V2016, V2017)]
-    shown = [_ok(p) for p in pages]
-    while listed.get("nextLink"):
-        shown += [r for r in listed["value"]]
-        listed = _ok(arm.request("GET", listed["nextLink"], token, api_version=None))
-    shown += listed["value"]
-    resources = [r for r in shown if r["name"] == "secretsService"]
+    gets = [arm.request("GET", ws_id("secretsService"), token, api_version=v) for v in (V2016, V2017)]
+    listed, list_texts = _list_all(arm, token)
+    resources = [_ok(g) for g in gets] + [item for item in listed if item["name"] == "secretsService"]
     assert len(resources) == 3  # GET 2016, GET 2017, list
     for resource in resources:
         props = resource["properties"]
@@ -198,7 +225,7 @@ def test_get_and_list_never_return_keys_storage_key_or_asset_credentials(arm, az
         assert props["storageAccount"] == {"name": DEV}
         for asset in props["assets"].values():
             assert asset["locationInfo"].get("credentials", "") == ""
-    for text in [p.text for p in pages]:
+    for text in [g.text for g in gets] + list_texts:
         assert not any(secret in text for secret in secrets)
     # the secrets were stored, not dropped: the keys are there for listKeys
     assert _ok(arm.request("GET", ws_id("secretsService") + "/listKeys", token)) == {"primary": primary,
@@ -267,7 +294,7 @@ def test_put_or_patch_without_graph_package_type_is_400(arm, method, name, prope
     token = arm.token()
     before = _get(arm, token)
     r = arm.request(method, ws_id(name), token, body={"location": "South Central US", "properties": properties})
-    _error(r, 400, r.json().get("error", {}).get("code", "?"))
+    _any_error(r, 400)
     assert "Azure-AsyncOperation" not in r.headers
     after = _get(arm, token)
     assert after == before
@@ -278,8 +305,22 @@ def test_put_or_patch_without_graph_package_type_is_400(arm, method, name, prope
 def test_put_without_properties_is_400(arm):  # item 5
     token = arm.token()
     r = arm.request("PUT", ws_id("noPropertiesService"), token, body={"location": "South Central US"})
-    _error(r, 400, r.json().get("error", {}).get("code", "?"))
+    _any_error(r, 400)
     _error(arm.request("GET", ws_id("noPropertiesService"), token), 404, "ResourceNotFound")
+
+
+@pytest.mark.parametrize("body", [
+    pytest.param({"tags": {"only": "tags"}}, id="no properties"),
+    pytest.param({"properties": None}, id="properties null"),
+    pytest.param({"location": "South Central US", "properties": {}}, id="properties without packageType"),
+])
+def test_patch_body_without_properties_package_type_is_400(arm, body):  # item 5
+    token = arm.token()
+    before = _get(arm, token)
+    r = arm.request("PATCH", ws_id(), token, api_version=V2016, body=body)
+    _any_error(r, 400)
+    assert "Azure-AsyncOperation" not in r.headers
+    assert _get(arm, token) == before
 
 
 def test_patch_returns_merged_body_then_succeeded_with_newer_modified_on(arm):  # item 6
@@ -325,11 +366,6 @@ def test_patch_of_one_asset_key_replaces_only_that_asset(arm):  # item 7
            {k: v for k, v in before.items() if k != "properties"}
 
 
-def _ok_response(r: requests.Response, status: int = 200) -> requests.Response:
-    assert r.status_code == status, (r.status_code, r.text)
-    return r
-
-
 # --- 8, 9: missing services and DELETE --------------------------------------------------------------
 
 @pytest.mark.parametrize("method,suffix", [("GET", ""), ("PATCH", ""), ("GET", "/listKeys")])
@@ -353,13 +389,7 @@ def test_delete_is_202_with_async_header_and_the_service_is_gone(arm):  # item 9
     _succeeded(arm, r, token)
     message = _error(arm.request("GET", ws_id(SECOND_WS), token), 404, "ResourceNotFound")
     assert message.startswith(NOT_FOUND.format(name=SECOND_WS, rg=RG))
-    names = set()
-    url = f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/{TYPE}"
-    while url:
-        page = _ok(arm.request("GET", url, token, api_version=V2016 if not url.startswith("https") else None))
-        names |= {item["name"] for item in page["value"]}
-        url = page.get("nextLink")
-    assert names == SEED_SERVICES - {SECOND_WS}
+    assert sorted(item["name"] for item in _list_all(arm, token)[0]) == sorted(SEED_SERVICES - {SECOND_WS})
 
 
 def test_delete_of_a_service_that_never_existed_is_202_too(arm):  # item 9
@@ -393,6 +423,7 @@ def test_list_pages_with_next_link_and_skiptoken(arm, path, expected):  # item 1
     while page.get("nextLink"):
         link = page["nextLink"]
         assert link.startswith("https://") and "$skiptoken=" in link
+        assert urlsplit(link).path == path  # the same list URL
         assert len(page["value"]) == 2  # the test config's pageSize
         page = _ok(arm.request("GET", link, token, api_version=None))
         names += [item["name"] for item in page["value"]]
@@ -446,8 +477,7 @@ def test_read_only_service_rejects_put_and_patch(arm, method, make_body):  # ite
     assert before["properties"]["readOnly"] is True
     keys = _ok(arm.request("GET", ws_id(READONLY_WS) + "/listKeys", token))
     r = arm.request(method, ws_id(READONLY_WS), token, body=make_body())
-    assert 400 <= r.status_code < 500, (r.status_code, r.text)
-    _error(r, r.status_code, r.json()["error"]["code"])
+    _any_error(r, (400, 499))
     assert "Azure-AsyncOperation" not in r.headers
     assert _get(arm, token, READONLY_WS) == before
     assert _ok(arm.request("GET", ws_id(READONLY_WS) + "/listKeys", token)) == keys
@@ -584,6 +614,7 @@ def _status_url_response(arm: Arm, token: str, headers: dict) -> requests.Respon
     return arm.request("GET", r.headers["Azure-AsyncOperation"], token, api_version=None, headers=headers)
 
 
+UNKNOWN_SUB = "99999999-8888-7777-6666-555555555555"
 HEADER_CASES = {
     "GET 200": lambda arm, t, h: arm.request("GET", ws_id(), t, headers=h),
     "GET 404": lambda arm, t, h: arm.request("GET", ws_id("noSuchService"), t, headers=h),
@@ -597,6 +628,14 @@ HEADER_CASES = {
                                           headers=h),
     "DELETE 202": lambda arm, t, h: arm.request("DELETE", ws_id("neverExisted"), t, headers=h),
     "status URL": _status_url_response,
+    "unknown status URL 404": lambda arm, t, h: arm.request(
+        "GET", f"/subscriptions/{SUB}/providers/Microsoft.MachineLearning/locations/southcentralus/operationsStatus/"
+               f"{uuid.uuid4().hex}", t, headers=h),
+    "unknown resource type 404": lambda arm, t, h: arm.request(
+        "GET", f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.MachineLearning/commitmentPlans/x", t,
+        headers=h),
+    "POST service 405": lambda arm, t, h: arm.request("POST", ws_id(), t, headers=h),
+    "unknown subscription 404": lambda arm, t, h: arm.request("GET", ws_id(sub=UNKNOWN_SUB), t, headers=h),
 }
 
 
@@ -612,8 +651,9 @@ def test_every_response_has_request_ids_and_echoes_correlation_id(arm, send, cal
         if caller:
             assert r.headers["x-ms-correlation-request-id"] == caller
     assert responses[0].headers["x-ms-request-id"] != responses[1].headers["x-ms-request-id"]
-    if not caller:
-        assert responses[0].headers["x-ms-correlation-request-id"] != responses[1].headers["x-ms-correlation-request-id"]
+    if not caller:  # a new correlation id per request
+        first, second = (r.headers["x-ms-correlation-request-id"] for r in responses)
+        assert first != second
 
 
 def _path(rg_keyword="resourceGroups", rg=RG, provider="Microsoft.MachineLearning", type_="webServices",
@@ -642,12 +682,7 @@ def test_paths_match_case_insensitively_and_id_keeps_stored_casing(arm, path):  
     body = _ok(r, 200)
     assert body["id"] == ws_id() and body["name"] == ARM_WS
     assert _get(arm, token)["properties"]["title"] == "through another casing"
-    listed = _ok(arm.request("GET", f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/{TYPE}", token))
-    names = [i["name"] for i in listed["value"]]
-    while listed.get("nextLink"):
-        listed = _ok(arm.request("GET", listed["nextLink"], token, api_version=None))
-        names += [i["name"] for i in listed["value"]]
-    assert sorted(names) == sorted(SEED_SERVICES)
+    assert sorted(item["name"] for item in _list_all(arm, token)[0]) == sorted(SEED_SERVICES)
 
 
 VERSIONED = {
@@ -681,6 +716,8 @@ def test_unknown_api_version_is_400_no_registered_provider(arm, method, path, bo
 GROUP_PATHS = {
     "GET service": ("GET", ws_id(rg="no-such-rg"), None),
     "PATCH service": ("PATCH", ws_id(rg="no-such-rg"), {"properties": {"packageType": "Graph"}}),
+    "listKeys": ("GET", ws_id(rg="no-such-rg") + "/listKeys", None),
+    "DELETE service": ("DELETE", ws_id(rg="no-such-rg"), None),
     "list": ("GET", f"/subscriptions/{SUB}/resourceGroups/no-such-rg/providers/{TYPE}", None),
 }
 
@@ -692,7 +729,6 @@ def test_unknown_resource_group_is_404(arm, method, path, body):  # item 18
     assert message == "Resource group 'no-such-rg' could not be found."
 
 
-UNKNOWN_SUB = "99999999-8888-7777-6666-555555555555"
 SUB_PATHS = {
     "GET service": ("GET", ws_id(sub=UNKNOWN_SUB)),
     "list by resource group": ("GET", f"/subscriptions/{UNKNOWN_SUB}/resourceGroups/{RG}/providers/{TYPE}"),
@@ -742,3 +778,23 @@ def test_patched_model_is_what_rrs_scores_with(arm, azurite, model_blobs, form, 
     assert resource["properties"]["swaggerLocation"].endswith(f"/subscriptions/{SUB}/services/{ARM_SVC}/swagger.json")
     swagger = requests.get(resource["properties"]["swaggerLocation"], verify=arm.ca_bundle, timeout=30)
     assert swagger.status_code == 200 and swagger.json()["swagger"] == "2.0"
+
+
+@pytest.mark.parametrize("form", [
+    pytest.param("plain uri"),
+    pytest.param("uri plus credentials"),
+])
+def test_repeated_update_to_the_same_blob_scores_with_the_new_model(arm, azurite, form):  # item 35
+    token = arm.token()
+    rows = _score_rows()
+    client = BlobServiceClient.from_connection_string(azurite.connection_string())
+    container = unique("armsame")
+    client.create_container(container)
+    blob = client.get_blob_client(container, "output/newModelForArm.ilearner")
+    for start in (100, 200):  # two retraining runs writing the same trainedModelFilePath
+        blob.upload_blob(_model_bytes(start), overwrite=True)
+        r = _patch_model(arm, token, MODEL_FORMS[form](container, "output/newModelForArm.ilearner",
+                                                       azurite.connection_string()))
+        _ok(r)
+        _succeeded(arm, r, token)
+        np.testing.assert_allclose(_scores(arm, rows), _expected(rows, start), rtol=1e-9, atol=1e-6)

@@ -351,11 +351,12 @@ def test_until_fails_when_its_timeout_elapses():
     # the expression turns true after 20 iterations (40 s): a backstop so a missing timeout fails, not hangs
     body = [wait("Body", 2), activity("Count", "AppendVariable", on("Body", S), variableName="seen", value=1)]
     record = run([until("Loop", "@greaterOrEquals(length(variables('seen')), 20)", body, timeout="0.00:00:05")],
-                 variables={"seen": {"type": "Array", "defaultValue": []}}, time_scale=0.01)
+                 variables={"seen": {"type": "Array", "defaultValue": []}}, time_scale=0.02)
     loop = runs(record, "Loop")[0]
     assert loop.status == F and record.status == F
     assert "timeout" in loop.error["message"].lower() or "timed out" in loop.error["message"].lower()
-    assert 2 <= len(runs(record, "Body")) <= 4  # 2 s per iteration against a 5 s timeout
+    # 2 s per iteration against a 5 s timeout: at most 3 iterations start (fewer on a loaded machine)
+    assert 1 <= len(runs(record, "Body")) <= 3
 
 
 def test_until_timeout_interrupts_a_long_iteration():

@@ -68,3 +68,8 @@ class InvalidScope(AadError):
     status, error, code = 400, "invalid_scope", 1002012
     template = ("The provided value for scope {0} is not valid. Client credential flows must have a scope value "
                 "with /.default suffixed to the resource identifier (application ID URI).")
+
+
+class PostOnly(AadError):
+    status, error, code = 405, "invalid_request", 900561
+    template = "The endpoint only accepts POST, OPTIONS requests. Received a {0} request."

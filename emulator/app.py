@@ -19,6 +19,7 @@ from .arm import ResourceManager
 from .backend import Backend
 from .config import Config
 from .journal import Journal
+from .secrets import redact_library_logs
 from .jobs import JobRunner
 from .storage import BlobStore, StorageUnavailable
 
@@ -29,6 +30,7 @@ class Emulator:
     """Everything one emulator instance owns: state, jobs, storage access, journal."""
 
     def __init__(self, config: Config, store: BlobStore, workers: int = 4):
+        redact_library_logs()
         self.config = config
         self.store = store
         for name, key in config.storage_accounts.items():
@@ -96,9 +98,12 @@ def _register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         if arm.is_arm_path(request.path):
-            if exc.code == 405:
-                return arm.render_arm_error(arm_errors.MethodNotAllowed(request.path))
-            return arm.render_arm_error(arm_errors.RouteNotFound(request.path))
+            try:
+                arm.unrouted(exc.code)
+            except arm_errors.ArmError as error:
+                return arm.render_arm_error(error)
+        if aad.is_token_path(request.path) and exc.code == 405:
+            return aad.render_aad_error(aad_errors.PostOnly(request.method))
         if exc.code == 404:
             return render_aml_error(errors.RouteNotFound(request.path))
         if exc.code == 405:

@@ -42,8 +42,8 @@ READ_ONLY_PROPERTIES = ("createdOn", "modifiedOn", "provisioningState", "swagger
 
 
 def compact(location: str) -> str:
-    """'South Central US' -> 'southcentralus'."""
-    return re.sub(r"\s+", "", location).lower()
+    """'South Central US' -> 'southcentralus' (only letters and digits: it goes into URLs)."""
+    return re.sub(r"[^a-z0-9]", "", location.lower())
 
 
 # --- state ------------------------------------------------------------------------------------------
@@ -382,8 +382,11 @@ class ResourceManager:
     def _fetch(self, name: str, uri: str, credentials: str | None) -> bytes:
         """The blob at ``uri``: by its SAS, by the connection string in ``credentials``, or by the key
         the emulator knows for the account (§6: all three forms)."""
-        split = urlsplit(uri)
-        host = split.hostname or ""
+        try:
+            split = urlsplit(uri)
+            host = split.hostname or ""
+        except ValueError:
+            raise errors.InvalidModel(name, "the given uri", "it is not a URL") from None
         path = unquote(split.path).lstrip("/")
         if ".blob." in host:
             account = host.split(".", 1)[0]
@@ -455,10 +458,18 @@ def _allows(role: str, action: str) -> bool:
 
 
 def _resource_body(body: Any) -> dict:
+    """The envelope: an object; ``tags`` a map of strings; ``location`` one of the provider's regions."""
     if not isinstance(body, dict):
         raise errors.InvalidRequestContent("the body must be a JSON object")
-    if "tags" in body and body["tags"] is not None and not isinstance(body["tags"], dict):
+    tags = body.get("tags")
+    if tags is not None and not (isinstance(tags, dict) and all(isinstance(v, str) for v in tags.values())):
         raise errors.BadRequest("'tags' must be an object of strings.", target="tags")
+    location = body.get("location")
+    if location is not None:
+        if not isinstance(location, str):
+            raise errors.BadRequest("'location' must be a string.", target="location")
+        if compact(location) not in REGIONS:
+            raise errors.LocationNotAvailableForResourceType(location, ", ".join(sorted(REGIONS)))
     return body
 
 
@@ -472,7 +483,10 @@ def _properties(props: Any, *, required: bool) -> dict:
     if props.get("packageType") != "Graph":
         raise errors.BadRequest(f"The packageType '{props.get('packageType')}' is not supported; "
                                 "the only package type is 'Graph'.", target="properties.packageType")
-    for key, asset in (props.get("assets") or {}).items():
+    assets = props.get("assets")
+    if assets is not None and not isinstance(assets, dict):
+        raise errors.BadRequest("'assets' must be an object of assets by id.", target="properties.assets")
+    for key, asset in (assets or {}).items():
         if not isinstance(asset, dict) or not all(asset.get(f) for f in ("name", "type", "locationInfo")) \
                 or not isinstance(asset["locationInfo"], dict) or not isinstance(asset["locationInfo"].get("uri"), str):
             raise errors.BadRequest(f"The asset '{key}' must have 'name', 'type' and 'locationInfo.uri'.",
@@ -481,8 +495,12 @@ def _properties(props: Any, *, required: bool) -> dict:
 
 
 def _check_schema(document: dict, version: str, definition: str | None = None, prefix: str = "") -> None:
-    """The body against the api-version's schema generated from the spec (schemas/arm-webservice-*.json)."""
-    problem = schemas.first_problem(document, f"arm-webservice-{version}", definition)
+    """The body against the api-version's schema generated from the spec (schemas/arm-webservice-*.json).
+    The message names the rule, never the value (a value may hold keys)."""
+    try:
+        problem = schemas.first_problem(document, f"arm-webservice-{version}", definition, echo_values=False)
+    except RecursionError:
+        raise errors.BadRequest("The request content is nested too deeply.", target=prefix or "/") from None
     if problem is not None:
         where = (f"/{prefix}" if prefix else "") + problem.pointer
         raise errors.BadRequest(f"The request content is invalid at '{where or '/'}': {problem.message}",

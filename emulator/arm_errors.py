@@ -42,6 +42,12 @@ class NoRegisteredProviderFound(ArmError):
                 "The supported locations are '{2}'.")
 
 
+class LocationNotAvailableForResourceType(ArmError):
+    code = "LocationNotAvailableForResourceType"
+    template = ("The provided location '{0}' is not available for resource type 'Microsoft.MachineLearning/webServices'. "
+                "List of available regions for the resource type is '{1}'.")
+
+
 class InvalidRequestContent(ArmError):
     code = "InvalidRequestContent"
     template = "The request content was invalid and could not be deserialized: {0}"

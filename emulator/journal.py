@@ -26,7 +26,8 @@ class Journal:
             "method": method,
             "path": redact(path, known),
             "query": redact(query, known),
-            "headers": {k: redact(v, known) for k, v in headers.items() if k in KEPT_HEADERS},
+            "headers": {k: _authorization(v) if k == "Authorization" else redact(v, known)
+                        for k, v in headers.items() if k in KEPT_HEADERS},
             "body": redact(text, known),
             "bodyTruncated": len(body) > MAX_BODY,
             "status": status,
@@ -43,3 +44,9 @@ class Journal:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+
+
+def _authorization(value: str) -> str:
+    """Only the scheme of a credential is kept, whatever the scheme ("Bearer ***", "Token ***", "***")."""
+    scheme, _, credential = value.strip().partition(" ")
+    return f"{scheme} ***" if credential.strip() else "***"

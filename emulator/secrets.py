@@ -6,6 +6,7 @@ knows (endpoint keys, workspace tokens) are replaced wherever they appear.
 """
 from __future__ import annotations
 
+import logging
 import re
 from functools import lru_cache
 from urllib.parse import quote
@@ -45,3 +46,26 @@ def redact(text: str, known: Iterable[str] = ()) -> str:
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
     return text
+
+
+class RedactingFilter(logging.Filter):
+    """Masks secrets by their shape in records of libraries the emulator uses (urllib3 logs request
+    URLs with their query, SAS signatures included, at DEBUG)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        clean = redact(message)
+        if clean != message:
+            record.msg, record.args = clean, ()
+        return True
+
+
+LIBRARY_LOGGERS = ("urllib3.connectionpool", "azure.core.pipeline.policies.http_logging_policy")
+
+
+def redact_library_logs() -> None:
+    """Idempotent: one RedactingFilter on each library logger that may print request URLs."""
+    for name in LIBRARY_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+            logger.addFilter(RedactingFilter())

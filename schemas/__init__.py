@@ -49,11 +49,12 @@ def pointer(path) -> str:
     return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
 
 
-def problems(document: object, schema_name: str, source: str, definition: str | None = None) -> list[Problem]:
+def problems(document: object, schema_name: str, source: str, definition: str | None = None,
+             echo_values: bool = True) -> list[Problem]:
     found = []
     for error in validator(schema_name, definition).iter_errors(document):
         error = best_match([error]) if error.context else error
-        found.append(Problem(source, pointer(error.absolute_path), _describe(error)))
+        found.append(Problem(source, pointer(error.absolute_path), _describe(error, echo_values)))
     return sorted(found, key=lambda p: p.pointer)
 
 
@@ -63,13 +64,21 @@ def check(document: object, schema_name: str, source: str) -> None:
         raise DefinitionError(found)
 
 
-def first_problem(document: object, schema_name: str, definition: str | None = None) -> Problem | None:
-    """The first problem of ``document`` (by pointer), or None: for request bodies, where one is enough."""
-    found = problems(document, schema_name, "<body>", definition)
+def first_problem(document: object, schema_name: str, definition: str | None = None,
+                  echo_values: bool = True) -> Problem | None:
+    """The first problem of ``document`` (by pointer), or None: for request bodies, where one is enough.
+    ``echo_values=False`` keeps the offending value out of the message (it may be a secret)."""
+    found = problems(document, schema_name, "<body>", definition, echo_values)
     return found[0] if found else None
 
 
-def _describe(error: ValidationError) -> str:
+def _describe(error: ValidationError, echo_values: bool = True) -> str:
     if error.validator == "additionalProperties":
         return f"unknown property: {error.message.split('(')[-1].rstrip(')')}"
+    if not echo_values:
+        shown = repr(error.instance)
+        if error.message.startswith(shown):
+            return "the value" + error.message[len(shown):]
+        if error.validator not in ("required", "dependentRequired"):
+            return f"the value fails the '{error.validator}' rule"
     return error.message

@@ -85,7 +85,10 @@ def openid_v1(tenant):
 def instance_discovery():
     """The discovery document of the tenant named in ``authorization_endpoint`` (``/common`` without one)."""
     host = request.host
-    path = urlsplit(request.args.get("authorization_endpoint", "")).path.strip("/").split("/")
+    try:
+        path = urlsplit(request.args.get("authorization_endpoint", "")).path.strip("/").split("/")
+    except ValueError:  # not a URL: the multi-tenant document
+        path = []
     tenant = quote(path[0], safe="") if path and path[0] else "common"
     return json_response({
         "tenant_discovery_endpoint": f"{_origin()}/{tenant}/v2.0/.well-known/openid-configuration",
@@ -99,13 +102,17 @@ def keys(tenant):
     return json_response(emulator().directory.jwks())
 
 
+def is_token_path(path: str) -> bool:
+    return path.rstrip("/").endswith(("/oauth2/token", "/oauth2/v2.0/token"))
+
+
 def _no_cache() -> dict:
     return {"Cache-Control": "no-store, no-cache", "Pragma": "no-cache"}
 
 
 def render_aad_error(error: errors.AadError) -> Response:
     """The AAD error body (§4.5): the description carries trace and correlation ids and a timestamp."""
-    trace, correlation = str(uuid.uuid4()), request.form.get("client-request-id") or str(uuid.uuid4())
+    trace, correlation = str(uuid.uuid4()), request.headers.get("client-request-id") or str(uuid.uuid4())
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
     body = {"error": error.error,
             "error_description": f"{error.description} Trace ID: {trace} Correlation ID: {correlation} Timestamp: {stamp}",

@@ -80,7 +80,10 @@ def resource_manager(sub: str, first: str, rest: str):
     subscription = rm.subscription(sub, claims)
     if target.kind == "operation":
         rm.api_version(request.args)
-        return _status(rm.operation(target.operation), subscription.id)
+        op = rm.operation(target.operation)
+        if request.method != "GET":
+            raise errors.MethodNotAllowed(request.path)
+        return _status(op, subscription.id)
     group_location = subscription.groups.get((target.group or "").lower())
     version = rm.api_version(request.args, group_location.location if group_location else "southcentralus")
     scope = request.path.rstrip("/")
@@ -113,6 +116,7 @@ def resource_manager(sub: str, first: str, rest: str):
 @bp.route("/providers/<namespace>/operations", methods=["GET"])
 def operations_list(namespace: str):
     """Operations_List (2017-01-01): what this provider can do."""
+    emulator().arm.authenticate(request.headers.get("Authorization"))
     if namespace.lower() != PROVIDER.lower():
         raise errors.RouteNotFound(request.path)
     emulator().arm.api_version(request.args)
@@ -133,12 +137,29 @@ def _json(payload, status: int = 200, headers: dict | None = None) -> Response:
     return Response(json.dumps(payload), status=status, content_type=JSON_TYPE, headers=headers)
 
 
+MAX_DEPTH = 64  # deeper JSON is refused before any rule walks it (inferred: the limit of ARM's JSON reader)
+
+
 def _body():
     raw = request.get_data(cache=True)
     try:
-        return json.loads(raw.decode("utf-8-sig")) if raw.strip() else None
+        body = json.loads(raw.decode("utf-8-sig")) if raw.strip() else None
     except (ValueError, RecursionError):
         raise errors.InvalidRequestContent("the body is not valid JSON") from None
+    if _depth(body) > MAX_DEPTH:
+        raise errors.InvalidRequestContent(f"the JSON is nested more than {MAX_DEPTH} levels deep")
+    return body
+
+
+def _depth(value) -> int:
+    """Nesting depth, without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
 
 
 def _status_url(op: Operation, subscription_id: str, version: str) -> str:
@@ -194,6 +215,14 @@ def render_arm_error(error: errors.ArmError) -> Response:
         headers["WWW-Authenticate"] = (f'Bearer authorization_uri="https://login.windows.net/common", '
                                        f'error="invalid_token", error_description="{description}"')
     return Response(text, status=error.status, content_type=JSON_TYPE, headers=headers)
+
+
+def unrouted(code: int | None) -> Response:
+    """A path or method no route serves: ARM authenticates first (§3.3), then answers 404 or 405."""
+    emulator().arm.authenticate(request.headers.get("Authorization"))
+    if code == 405:
+        raise errors.MethodNotAllowed(request.path)
+    raise errors.RouteNotFound(request.path)
 
 
 def is_arm_path(path: str) -> bool:

@@ -7,7 +7,6 @@ No I/O here: ``apis.aad`` parses requests and renders what this module returns o
 from __future__ import annotations
 
 import hmac
-import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -55,11 +54,11 @@ class Token:
 
 
 class Directory:
-    """Tenants and principals from the config; issues and verifies tokens. Thread-safe."""
+    """Tenants and principals from the config (not changed afterwards, so safe to share between threads);
+    issues and verifies tokens."""
 
     def __init__(self, document: dict | None):
         document = document or {}
-        self.lock = threading.Lock()
         self.lifetime = int(document.get("tokenLifetimeSeconds", DEFAULT_LIFETIME))
         self.tenants: list[Tenant] = []
         for t in document.get("tenants", []):
@@ -88,30 +87,8 @@ class Directory:
         except errors.AadError:
             return None
 
-    def principal(self, client_or_object_id: str) -> tuple[Tenant, Principal] | None:
-        wanted = client_or_object_id.lower()
-        for tenant in self.tenants:
-            for principal in tenant.principals.values():
-                if wanted in (principal.client_id.lower(), principal.object_id):
-                    return tenant, principal
-        return None
-
     def secrets(self) -> list[str]:
         return [p.secret for t in self.tenants for p in t.principals.values()]
-
-    def add_principal(self, tenant_name: str, client_id: str, secret: str) -> Principal:
-        """Register (or keep) a principal; a tenant named by an unknown domain or GUID is created."""
-        with self.lock:
-            tenant = self.find_tenant(tenant_name)
-            if tenant is None:
-                is_guid = _is_guid(tenant_name)
-                tenant = Tenant(tenant_name.lower() if is_guid else str(uuid.uuid4()),
-                                [] if is_guid else [tenant_name.lower()])
-                self.tenants.append(tenant)
-            existing = tenant.principals.get(client_id.lower())
-            if existing is None:
-                existing = tenant.principals[client_id.lower()] = Principal(client_id, str(uuid.uuid4()), secret)
-            return existing
 
     # --- the client-credentials grant ---------------------------------------------------------------
 
@@ -176,10 +153,3 @@ class Directory:
         key = jwt.algorithms.RSAAlgorithm.to_jwk(self._key.public_key(), as_dict=True)
         return {"keys": [dict(key, kid=self.key_id, x5t=self.key_id, use="sig")]}
 
-
-def _is_guid(text: str) -> bool:
-    try:
-        uuid.UUID(text)
-        return len(text) == 36
-    except ValueError:
-        return False

@@ -68,6 +68,7 @@ class Directory:
                     p["clientId"], (p.get("objectId") or str(uuid.uuid4())).lower(), p["secret"],
                     p.get("displayName", ""), p.get("secretExpired", False), p.get("tokenLifetimeSeconds"))
             self.tenants.append(tenant)
+        self._secrets = [p.secret for t in self.tenants for p in t.principals.values()]  # for redaction, per request
         self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.key_id = uuid.uuid4().hex
 
@@ -88,7 +89,7 @@ class Directory:
             return None
 
     def secrets(self) -> list[str]:
-        return [p.secret for t in self.tenants for p in t.principals.values()]
+        return self._secrets
 
     # --- the client-credentials grant ---------------------------------------------------------------
 

@@ -273,7 +273,7 @@ class ResourceManager:
         """Create or overwrite; returns (resource, created). The model is fetched before anything changes."""
         group = self.group(sub, group_name)
         body = _resource_body(body)
-        properties = _properties(body.get("properties"), required=True)
+        properties = _properties(body.get("properties"))
         _check_schema(body, version)
         with self.lock:
             existing = self.services.get(_key(sub.id, group.name, name))
@@ -294,7 +294,7 @@ class ResourceManager:
         """Merge: top-level fields replace, assets merge per key, absent fields stay (§2.1, inferred)."""
         resource = self.get(sub, group_name, name)
         body = _resource_body(body)
-        patch = _properties(body.get("properties"), required=True)  # packageType on every PATCH too (§1.2)
+        patch = _properties(body.get("properties"))  # packageType on every PATCH too (§1.2)
         _check_schema(patch, version, "WebServiceProperties", "properties")
         with self.lock:
             if resource.properties.get("readOnly"):
@@ -473,10 +473,8 @@ def _resource_body(body: Any) -> dict:
     return body
 
 
-def _properties(props: Any, *, required: bool) -> dict:
+def _properties(props: Any) -> dict:
     """``properties`` of a PUT/PATCH body: an object whose ``packageType`` is ``Graph`` (§1.2)."""
-    if props is None and not required:
-        return {}
     if not isinstance(props, dict):
         raise errors.BadRequest("The request must contain 'properties' with 'packageType': 'Graph'.",
                                 target="properties")

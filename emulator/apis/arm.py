@@ -18,7 +18,7 @@ from werkzeug.routing import BaseConverter
 from .. import arm_errors as errors
 from ..arm import PROVIDER, RESOURCE_TYPE, ArmWebService, Operation, ResourceManager
 from ..secrets import redact
-from . import JSON_TYPE, emulator
+from . import JSON_TYPE, emulator, json_response
 
 bp = Blueprint("arm", __name__)
 METHODS = ["GET", "PUT", "PATCH", "DELETE", "POST"]
@@ -96,13 +96,13 @@ def resource_manager(sub: str, first: str, rest: str):
         if request.method not in ("GET", "POST"):  # listKeys is a GET in this provider; POST is harmless
             raise errors.MethodNotAllowed(request.path)
         rm.authorize(claims, LIST_KEYS, scope.rsplit("/", 1)[0])
-        return _json(rm.keys(rm.get(subscription, target.group, target.name)))
+        return json_response(rm.keys(rm.get(subscription, target.group, target.name)))
     action = {"GET": READ, "PUT": WRITE, "PATCH": WRITE, "DELETE": DELETE}.get(request.method)
     if action is None:
         raise errors.MethodNotAllowed(request.path)
     rm.authorize(claims, action, scope)
     if request.method == "GET":
-        return _json(rm.render(rm.get(subscription, target.group, target.name), version, _origin()))
+        return json_response(rm.render(rm.get(subscription, target.group, target.name), version, _origin()))
     if request.method == "DELETE":
         op = rm.delete(subscription, target.group, target.name)
         return _accepted(op, subscription.id, version)
@@ -122,7 +122,7 @@ def operations_list(namespace: str):
     emulator().arm.api_version(request.args)
     verbs = {"read": "Read web service", "write": "Create or update web service", "delete": "Delete web service",
              "listkeys/read": "List keys of a web service"}
-    return _json({"value": [{"name": f"{RESOURCE_TYPE}/{v}", "display": {"provider": PROVIDER, "resource": "webServices",
+    return json_response({"value": [{"name": f"{RESOURCE_TYPE}/{v}", "display": {"provider": PROVIDER, "resource": "webServices",
                                                                        "operation": text, "description": text}}
                             for v, text in verbs.items()]})
 
@@ -131,10 +131,6 @@ def operations_list(namespace: str):
 
 def _origin() -> str:
     return request.host_url.rstrip("/")
-
-
-def _json(payload, status: int = 200, headers: dict | None = None) -> Response:
-    return Response(json.dumps(payload), status=status, content_type=JSON_TYPE, headers=headers)
 
 
 MAX_DEPTH = 64  # deeper JSON is refused before any rule walks it (inferred: the limit of ARM's JSON reader)
@@ -179,7 +175,7 @@ def _async(rm: ResourceManager, resource: ArmWebService, version: str, status: i
                "Retry-After": _retry_after(op)}
     body = rm.render(resource, version, _origin())
     body["properties"]["provisioningState"] = "Provisioning"  # the initial answer of every PUT/PATCH (spec)
-    return _json(body, status, headers)
+    return json_response(body, status, headers)
 
 
 def _accepted(op: Operation, subscription_id: str, version: str) -> Response:
@@ -189,7 +185,7 @@ def _accepted(op: Operation, subscription_id: str, version: str) -> Response:
 
 
 def _status(op: Operation, subscription_id: str) -> Response:
-    return _json(op.body(subscription_id), headers={"Retry-After": _retry_after(op)})
+    return json_response(op.body(subscription_id), headers={"Retry-After": _retry_after(op)})
 
 
 def _list(rm: ResourceManager, items: list[ArmWebService], version: str) -> Response:
@@ -202,7 +198,7 @@ def _list(rm: ResourceManager, items: list[ArmWebService], version: str) -> Resp
     body = {"value": [rm.render(r, version, _origin()) for r in page]}
     if start + rm.page_size < len(items):
         body["nextLink"] = f"{_origin()}{request.path}?api-version={version}&$skiptoken={start + rm.page_size}"
-    return _json(body)
+    return json_response(body)
 
 
 # --- errors and headers -----------------------------------------------------------------------------

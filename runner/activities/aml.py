@@ -69,11 +69,12 @@ def update_resource(call: Call) -> dict:
     location = _read_location(call, storage, str(path))
     if is_arm_endpoint(str(endpoint)):
         secret = _secret(call, props.get("servicePrincipalKey"))
-        return update_resource_arm(call, str(endpoint), props, secret, location)
-    api_key = _secret(call, props.get("apiKey"))
-    body = {"Resources": [{"Name": name, "Location": location}]}
-    call.record.input = masked(body)
-    _Http(call, endpoint, api_key, "Update Resource").call("PATCH", endpoint, body)
+        update_resource_arm(call, str(endpoint), props, secret, location)
+    else:
+        api_key = _secret(call, props.get("apiKey"))
+        body = {"Resources": [{"Name": name, "Location": location}]}
+        call.record.input = masked(body)
+        _Http(call, endpoint, api_key, "Update Resource").call("PATCH", endpoint, body)
     return {"effectiveIntegrationRuntime": _runtime(endpoint), "status": "Succeeded"}
 
 

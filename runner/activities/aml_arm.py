@@ -27,7 +27,7 @@ def is_arm_endpoint(url: str) -> bool:
     return (urlsplit(url).hostname or "").lower() == "management.azure.com"
 
 
-def update_resource_arm(call: Call, endpoint: str, props: dict, secret: str, location: dict) -> dict:
+def update_resource_arm(call: Call, endpoint: str, props: dict, secret: str, location: dict) -> None:
     """``props``: the AzureML linked service's typeProperties (``secret`` its servicePrincipalKey resolved);
     ``location``: BaseLocation / RelativeLocation / SasBlobToken of the new model."""
     client = _Arm(call, endpoint)
@@ -48,7 +48,6 @@ def update_resource_arm(call: Call, endpoint: str, props: dict, secret: str, loc
     call.record.input = masked(body)
     response = client.call("PATCH", endpoint, token, body)
     client.follow(response, token)
-    return {"effectiveIntegrationRuntime": "DefaultIntegrationRuntime (ussouthcentral)", "status": "Succeeded"}
 
 
 class _Arm:

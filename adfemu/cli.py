@@ -33,9 +33,9 @@ def main() -> None:
 def serve(config_path: str | None, factory_path: str | None, host: str, port: int, storage: str | None,
           https: bool, ca_file: str | None, verbose: bool) -> None:
     """Serve the emulated AML web services until Ctrl-C or SIGTERM."""
-    from emulator.azurite import DEV_ACCOUNT, AzuriteError
-    from emulator.config import ConfigError, load
-    from emulator.server import start_stack
+    from adfemu.emulator.azurite import DEV_ACCOUNT, AzuriteError
+    from adfemu.emulator.config import ConfigError, load
+    from adfemu.emulator.server import start_stack
 
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     if (config_path is None) == (factory_path is None):
@@ -73,10 +73,10 @@ def serve(config_path: str | None, factory_path: str | None, host: str, port: in
 
 def _provisioned(factory_path: str):
     """The emulator config that a factory's AzureML linked services and activities imply."""
-    from emulator.config import from_document
-    from runner.definitions import Definitions, DefinitionsError
-    from runner.factory import LoadError, load_paths
-    from runner.provision import emulator_config
+    from adfemu.emulator.config import from_document
+    from adfemu.runner.definitions import Definitions, DefinitionsError
+    from adfemu.runner.factory import LoadError, load_paths
+    from adfemu.runner.provision import emulator_config
     try:
         definitions = Definitions.from_factory(load_paths([factory_path])[0])
     except (LoadError, DefinitionsError) as exc:
@@ -100,8 +100,8 @@ def validate(paths: tuple[str, ...], fmt: str, strict: bool) -> None:
     Exit 0 without errors, 1 with errors, 2 when the input cannot be read.
     """
     from adfemu import report
-    from runner.factory import LoadError, load_paths
-    from schemas.adf import validate_factory
+    from adfemu.runner.factory import LoadError, load_paths
+    from adfemu.schemas.adf import validate_factory
 
     try:
         factories = load_paths(list(paths))
@@ -157,8 +157,8 @@ def run(factory, pipeline_name, params, output, config_path, emulator_url, stora
 
     from adfemu import console
     from adfemu.session import session
-    from runner.definitions import Definitions, DefinitionsError
-    from runner.factory import LoadError, load_paths
+    from adfemu.runner.definitions import Definitions, DefinitionsError
+    from adfemu.runner.factory import LoadError, load_paths
 
     def invalid(message: str) -> None:
         click.echo(f"adfemu run: {message}", err=True)
@@ -188,7 +188,7 @@ def run(factory, pipeline_name, params, output, config_path, emulator_url, stora
             invalid(f"cannot read the secrets file {secrets_path}: {type(exc).__name__}")
     stubs = {}
     if stubs_path:
-        from runner.stubs import StubError, load_stubs
+        from adfemu.runner.stubs import StubError, load_stubs
         try:
             stubs = load_stubs(stubs_path)
         except StubError as exc:

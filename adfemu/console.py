@@ -4,8 +4,8 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from runner.records import PipelineRun
-from schemas.entities import Finding
+from adfemu.runner.records import PipelineRun
+from adfemu.schemas.entities import Finding
 
 _console = Console(highlight=False)
 

@@ -25,9 +25,9 @@ from rich.console import Console
 from rich.table import Table
 
 from adfemu.session import session
-from emulator.azurite import DEV_ACCOUNT, DEV_KEY
-from runner.definitions import Definitions
-from runner.factory import load_paths
+from adfemu.emulator.azurite import DEV_ACCOUNT, DEV_KEY
+from adfemu.runner.definitions import Definitions
+from adfemu.runner.factory import load_paths
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"

@@ -5,7 +5,7 @@ import json
 from collections import Counter
 from xml.etree import ElementTree as ET
 
-from schemas.entities import Finding
+from adfemu.schemas.entities import Finding
 
 
 def summary(findings: list[Finding], files: int, factories: int) -> dict:

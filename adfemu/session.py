@@ -6,10 +6,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterator
 
-from runner.definitions import Definitions
-from runner.endpoints import Endpoints
-from runner.engine import Engine, Settings
-from runner.services import Services
+from adfemu.runner.definitions import Definitions
+from adfemu.runner.endpoints import Endpoints
+from adfemu.runner.engine import Engine, Settings
+from adfemu.runner.services import Services
 
 
 @dataclass
@@ -22,7 +22,7 @@ class Session:
 
 def _add_factory_accounts(config, definitions: Definitions, vaults: dict) -> None:
     """Storage accounts named in the factory's connection strings live in Azurite under their own names."""
-    from runner.provision import storage_accounts
+    from adfemu.runner.provision import storage_accounts
     known = config.document.setdefault("storage", {}).setdefault("accounts", [])
     names = {a["name"] for a in known}
     known += [{"name": n, "key": k} for n, k in storage_accounts(definitions, vaults).items() if n not in names]
@@ -40,8 +40,8 @@ def session(definitions: Definitions, *, config_path: str | None = None, emulato
     CA to trust for a running emulator served with ``--https``."""
     stack, overrides = None, {}
     if emulator_url is None:
-        from emulator.config import from_document, load
-        from emulator.server import start_stack
+        from adfemu.emulator.config import from_document, load
+        from adfemu.emulator.server import start_stack
         if config_path is not None:
             config = load(config_path)
             overrides = config.document.get("endpoints", {})
@@ -49,7 +49,7 @@ def session(definitions: Definitions, *, config_path: str | None = None, emulato
             if lenient:
                 config.document["lenientExtensions"] = True
         else:
-            from runner.provision import emulator_config
+            from adfemu.runner.provision import emulator_config
             document, assumed = emulator_config(definitions, vaults, lenient)
             if notes is not None:
                 notes += assumed

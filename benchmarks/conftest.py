@@ -30,11 +30,11 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # `tests` is not an installed package
     sys.path.insert(0, str(ROOT))
 
-from emulator.app import Emulator, create_app  # noqa: E402
-from emulator.azurite import Azurite  # noqa: E402
-from emulator.config import from_document  # noqa: E402
-from emulator.server import EmulatorServer  # noqa: E402
-from emulator.storage import BlobStore  # noqa: E402
+from adfemu.emulator.app import Emulator, create_app  # noqa: E402
+from adfemu.emulator.azurite import Azurite  # noqa: E402
+from adfemu.emulator.config import from_document  # noqa: E402
+from adfemu.emulator.server import EmulatorServer  # noqa: E402
+from adfemu.emulator.storage import BlobStore  # noqa: E402
 from tests.conftest import test_document as _test_document  # noqa: E402  (aliased: not a test here)
 from tests.helpers import CUSTOM_ACCOUNT, CUSTOM_KEY, SLOW, WS  # noqa: E402
 

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 
 from azure.storage.blob import BlobSasPermissions, generate_blob_sas
 
-from emulator.azurite import DEV_ACCOUNT, DEV_KEY
+from adfemu.emulator.azurite import DEV_ACCOUNT, DEV_KEY
 from tests.arm_helpers import SEED_SP, ws_id
 from tests.helpers import ROOT
 

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from runner.expressions import Context, evaluate_value, parse
+from adfemu.runner.expressions import Context, evaluate_value, parse
 
 EXPRESSIONS = {
     "concat-path": ("concat('models/', item().name, '/', pipeline().RunId, '.ilearner')",

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from runner.definitions import Definitions
-from runner.endpoints import Endpoints
-from runner.engine import Engine, Settings
-from runner.factory import load_paths
-from runner.services import Services
+from adfemu.runner.definitions import Definitions
+from adfemu.runner.endpoints import Endpoints
+from adfemu.runner.engine import Engine, Settings
+from adfemu.runner.factory import load_paths
+from adfemu.runner.services import Services
 
 CORRECTED = Path(__file__).resolve().parent.parent / "fixtures" / "seed-factory-corrected"
 TRAIN = Path(__file__).resolve().parent.parent / "fixtures" / "data" / "train.csv"

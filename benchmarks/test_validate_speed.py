@@ -30,9 +30,9 @@ from pathlib import Path
 
 import pytest
 
-from runner.factory import load_paths
-from schemas.adf import validate_factory
-from schemas.entities import Entity, Factory
+from adfemu.runner.factory import load_paths
+from adfemu.schemas.adf import validate_factory
+from adfemu.schemas.entities import Entity, Factory
 
 CORPUS = Path("/work/shared/reference/real-adf-definitions")
 CORPUS_FILES = 159

@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-import schemas
+from adfemu import schemas
 
 from . import arm_errors as errors
 from .aad import ARM_AUDIENCES, Directory

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import schemas
+from adfemu import schemas
 
 from . import errors
 

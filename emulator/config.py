@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import schemas
+from adfemu import schemas
 
 from .experiments import ilearner, resolve
 

@@ -6,8 +6,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-from schemas.adf import check_factory
-from schemas.entities import Factory, Finding
+from adfemu.schemas.adf import check_factory
+from adfemu.schemas.entities import Factory, Finding
 
 PARAMETER_TYPES = ("String", "Int", "Float", "Bool", "Array", "Object", "SecureString")
 CONTAINER_KEYS = ("activities", "ifTrueActivities", "ifFalseActivities", "defaultActivities", "cases")

@@ -61,7 +61,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from schemas.entities import PLACEHOLDER, Entity, Factory, Finding
+from adfemu.schemas.entities import PLACEHOLDER, Entity, Factory, Finding
 
 from . import jsontext
 from .jsontext import JsonTextError, Parsed

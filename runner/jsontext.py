@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from json.decoder import JSONDecodeError, scanstring
 from typing import Any, Iterator
 
-from schemas.entities import Finding
+from adfemu.schemas.entities import Finding
 
 __all__ = ["JsonTextError", "Parsed", "parse", "decode", "MAX_DEPTH",
            "CONTROL_CHAR_CODE", "DUPLICATE_KEY_CODE", "escape_token", "unescape_token"]

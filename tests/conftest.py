@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 from azure.storage.blob import BlobServiceClient
 
-from emulator.app import Emulator, create_app
-from emulator.azurite import Azurite
-from emulator.config import from_document
-from emulator.server import EmulatorServer
-from emulator.storage import BlobStore
+from adfemu.emulator.app import Emulator, create_app
+from adfemu.emulator.azurite import Azurite
+from adfemu.emulator.config import from_document
+from adfemu.emulator.server import EmulatorServer
+from adfemu.emulator.storage import BlobStore
 
-from emulator.tls import local_tls
+from adfemu.emulator.tls import local_tls
 
 from .arm_helpers import Arm, arm_extras
 from .helpers import CUSTOM_ACCOUNT, CUSTOM_KEY, TRAIN_CSV, Aml, extra_services

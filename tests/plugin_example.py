@@ -1,6 +1,6 @@
 """A user experiment plugged in through the config (``"callable": "tests.plugin_example:double_label"``)."""
-from emulator.experiments import ExperimentRun
-from emulator.experiments.tables import Table
+from adfemu.emulator.experiments import ExperimentRun
+from adfemu.emulator.experiments.tables import Table
 
 
 def double_label(run: ExperimentRun) -> dict:
@@ -11,7 +11,7 @@ def double_label(run: ExperimentRun) -> dict:
 
 def refuse(run: ExperimentRun) -> dict:
     """A predictive experiment whose module fails: RRS answers ModuleExecutionError, a job ends Failed."""
-    from emulator.experiments import ExperimentError
+    from adfemu.emulator.experiments import ExperimentError
     raise ExperimentError("Error 0018: Dataset contains invalid data for column 'age'.")
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
-import schemas
+from adfemu import schemas
 
 from .helpers import TRAIN_CSV, TRAINING, TRAINING_KEY, upload
 

@@ -18,13 +18,9 @@ from azure.core.paging import ItemPaged
 from azure.storage.blob import BlobSasPermissions, BlobServiceClient, generate_blob_sas
 from sklearn.linear_model import LinearRegression
 
-import emulator.app
-import emulator.config
-import emulator.server
-import emulator.storage
-import emulator.tls
-from emulator.azurite import DEV_KEY
-from emulator.experiments import ilearner
+from adfemu.emulator import app as emu_app, config as emu_config, server as emu_server, storage as emu_storage, tls as emu_tls
+from adfemu.emulator.azurite import DEV_KEY
+from adfemu.emulator.experiments import ilearner
 from tests import conftest as _conftest
 
 from .arm_helpers import (ARM_KEY, ARM_KEY2, ARM_SVC, ARM_WS, OTHER_SUB_WS, OWNER_SP, READONLY_WS, RG, RG2, SECOND_WS,
@@ -513,10 +509,10 @@ def slow_arm(azurite):
         {"id": CASED_SVC, "name": "cased", "kind": "predictive",
          "arm": {"subscriptionId": CASED_SUB, "resourceGroup": CASED_RG, "name": CASED_WS},
          "resources": [{"name": RESOURCE, "model": "models/initial.ilearner"}]})
-    config = emulator.config.from_document(doc, "test", _conftest.FIXTURES)
-    emu = emulator.app.Emulator(config, emulator.storage.BlobStore(azurite.url))
-    tls = emulator.tls.local_tls()
-    server = emulator.server.EmulatorServer(emulator.app.create_app(emu), tls=tls).start()
+    config = emu_config.from_document(doc, "test", _conftest.FIXTURES)
+    emu = emu_app.Emulator(config, emu_storage.BlobStore(azurite.url))
+    tls = emu_tls.local_tls()
+    server = emu_server.EmulatorServer(emu_app.create_app(emu), tls=tls).start()
     try:
         yield Arm(server.url, str(tls.ca_bundle), emu)
     finally:

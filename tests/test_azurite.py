@@ -7,7 +7,7 @@ import pytest
 from azure.core.exceptions import HttpResponseError
 from azure.storage.blob import BlobServiceClient
 
-from emulator.azurite import DEV_ACCOUNT, Azurite, AzuriteError, answers, azurite_accounts_env
+from adfemu.emulator.azurite import DEV_ACCOUNT, Azurite, AzuriteError, answers, azurite_accounts_env
 
 from .helpers import CUSTOM_ACCOUNT, CUSTOM_KEY
 

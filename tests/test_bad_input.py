@@ -18,7 +18,7 @@ from azure.core.exceptions import ResourceExistsError
 from azure.storage.blob import ContainerSasPermissions, generate_container_sas
 from hypothesis import strategies as st
 
-from emulator.azurite import DEV_ACCOUNT, DEV_KEY
+from adfemu.emulator.azurite import DEV_ACCOUNT, DEV_KEY
 
 from .helpers import (FREE_SVC, FREE_TOKEN, PARAMS, PARAMS_KEY, PREDICTIVE, PREDICTIVE_KEY, RESOURCE, SUBSCRIPTION,
                       TRAIN_CSV, TRAINING, TRAINING_KEY, UPDATABLE, UPDATABLE_KEY, UPDATABLE_NAME, WS, WS_TOKEN,

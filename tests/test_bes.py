@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from emulator.experiments import ilearner
+from adfemu.emulator.experiments import ilearner
 
 from .helpers import (PARAMS, PARAMS_KEY, SLOW, SLOW_KEY, SUBSCRIPTION, TRAIN_CSV, TRAINING, TRAINING_KEY,
                       CUSTOM_ACCOUNT, deadline_poll, unique, upload)
@@ -123,7 +123,7 @@ def test_leading_slash_relative_locations_resolve_to_the_same_blob(aml, blobs, s
 def test_sas_mode_references_work(aml, blobs):  # item 9
     from datetime import datetime, timedelta, timezone
     from azure.storage.blob import ContainerSasPermissions, generate_container_sas
-    from emulator.azurite import DEV_ACCOUNT, DEV_KEY
+    from adfemu.emulator.azurite import DEV_ACCOUNT, DEV_KEY
 
     relative = upload(blobs, TRAIN_CSV)
     container = relative.split("/")[0]

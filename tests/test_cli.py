@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from emulator.azurite import answers
+from adfemu.emulator.azurite import answers
 
 from .conftest import FIXTURES
 

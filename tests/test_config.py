@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from emulator.config import ConfigError, load
+from adfemu.emulator.config import ConfigError, load
 
 from .conftest import FIXTURES, seed_document
 

@@ -5,9 +5,9 @@ import socket
 
 import requests
 
-from emulator.app import Emulator, create_app
-from emulator.config import load
-from emulator.storage import BlobStore
+from adfemu.emulator.app import Emulator, create_app
+from adfemu.emulator.config import load
+from adfemu.emulator.storage import BlobStore
 
 from .conftest import FIXTURES
 from .helpers import PREDICTIVE, TRAIN_CSV, TRAINING, TRAINING_KEY, WS_TOKEN, upload

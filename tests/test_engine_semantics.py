@@ -14,9 +14,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from runner.definitions import Definitions, DefinitionsError
-from runner.engine import ActivityError, Engine, Settings
-from runner.records import SECURE, PipelineRun
+from adfemu.runner.definitions import Definitions, DefinitionsError
+from adfemu.runner.engine import ActivityError, Engine, Settings
+from adfemu.runner.records import SECURE, PipelineRun
 
 S, F, C, K = "Succeeded", "Failed", "Completed", "Skipped"
 STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z$")

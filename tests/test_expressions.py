@@ -14,8 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from runner.expressions import Context, Expression, ExpressionError, evaluate_value, parse
-from runner.expressions.functions import names as function_table
+from adfemu.runner.expressions import Context, Expression, ExpressionError, evaluate_value, parse
+from adfemu.runner.expressions.functions import names as function_table
 
 FIXED_NOW = datetime(2018, 4, 15, 13, 0, 0, tzinfo=timezone.utc)
 
@@ -281,7 +281,7 @@ def test_date_errors(text):
 
 
 def test_every_windows_time_zone_resolves():
-    from runner.expressions.functions._timezones import WINDOWS_TO_IANA
+    from adfemu.runner.expressions.functions._timezones import WINDOWS_TO_IANA
     for name in WINDOWS_TO_IANA:
         result = ev(f"convertFromUtc('2024-06-01T00:00:00Z', {lit(name)}, 'yyyy-MM-ddTHH:mm')")
         assert re.fullmatch(r"2024-0[56]-\d\dT\d\d:\d\d", result), (name, result)
@@ -933,6 +933,6 @@ def _lalr_conflicts(grammar: str) -> list[str]:
 
 
 def test_grammar_is_lalr1_without_conflicts():
-    from runner.expressions._syntax import _GRAMMAR
+    from adfemu.runner.expressions._syntax import _GRAMMAR
     assert _lalr_conflicts('start: e\ne: e "+" e | "x"\n')  # the check sees a conflict when there is one
     assert _lalr_conflicts(_GRAMMAR) == []

@@ -16,11 +16,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from runner import factory as factory_module
-from runner.factory import (MAX_FILE_BYTES, LoadedFactory, LoadError, arm_entity_name, find_roots, guess_kind,
+from adfemu.runner import factory as factory_module
+from adfemu.runner.factory import (MAX_FILE_BYTES, LoadedFactory, LoadError, arm_entity_name, find_roots, guess_kind,
                             load_paths)
-from runner.jsontext import JsonTextError, decode, parse
-from schemas.entities import Factory
+from adfemu.runner.jsontext import JsonTextError, decode, parse
+from adfemu.schemas.entities import Factory
 
 CORPUS = Path("/work/shared/reference/real-adf-definitions")
 SEED = Path("/work/shared/seed/update-azure-ml-models-with-update-resource-activity.txt")

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings, strategies as st
 from sklearn.linear_model import LinearRegression
 
-from emulator.experiments import ExperimentRun, builtin, ilearner
-from emulator.experiments.tables import Table, read_table, write_table
+from adfemu.emulator.experiments import ExperimentRun, builtin, ilearner
+from adfemu.emulator.experiments.tables import Table, read_table, write_table
 
 finite = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False)
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from emulator.experiments import ilearner
+from adfemu.emulator.experiments import ilearner
 
 from .clients import generated_consumer
 from .helpers import (CUSTOM_ACCOUNT, CUSTOM_KEY, PARAMS, PARAMS_KEY, SCORE_CSV, TRAIN_CSV, TRAINING, TRAINING_KEY,

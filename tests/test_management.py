@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from emulator.experiments import ilearner
+from adfemu.emulator.experiments import ilearner
 
 from .helpers import (FREE_SVC, FREE_TOKEN, FREE_WS, PREDICTIVE, RESOURCE, TRAIN_CSV, TRAINING, TRAINING_KEY,
                       UPDATABLE_KEY, UPDATABLE_NAME, WS_TOKEN, upload)
@@ -139,7 +139,7 @@ def test_patch_failures(aml, blobs):  # item 22
 def _read_sas(relative: str) -> str:
     from datetime import datetime, timedelta, timezone
     from azure.storage.blob import BlobSasPermissions, generate_blob_sas
-    from emulator.azurite import DEV_ACCOUNT, DEV_KEY
+    from adfemu.emulator.azurite import DEV_ACCOUNT, DEV_KEY
     container, blob = relative.split("/", 1)
     return "?" + generate_blob_sas(DEV_ACCOUNT, container, blob, account_key=DEV_KEY,
                                    permission=BlobSasPermissions(read=True),

@@ -7,11 +7,11 @@ import numpy as np
 import requests
 from sklearn.linear_model import LinearRegression
 
-from runner.definitions import Definitions
-from runner.endpoints import Endpoints
-from runner.engine import Engine, Settings
-from runner.factory import load_paths
-from runner.services import Services
+from adfemu.runner.definitions import Definitions
+from adfemu.runner.endpoints import Endpoints
+from adfemu.runner.engine import Engine, Settings
+from adfemu.runner.factory import load_paths
+from adfemu.runner.services import Services
 
 from .conftest import FIXTURES
 from .helpers import SCORE_CSV, SLOW, SLOW_KEY, TRAIN_CSV, UPDATABLE, UPDATABLE_KEY, WS, csv_rows

@@ -18,11 +18,11 @@ from sklearn.linear_model import LinearRegression
 from werkzeug.serving import make_server
 
 from adfemu.cli import main
-from runner.definitions import Definitions
-from runner.endpoints import Endpoints
-from runner.engine import Engine, Settings
-from runner.factory import load_paths
-from runner.services import Services
+from adfemu.runner.definitions import Definitions
+from adfemu.runner.endpoints import Endpoints
+from adfemu.runner.engine import Engine, Settings
+from adfemu.runner.factory import load_paths
+from adfemu.runner.services import Services
 
 from .arm_helpers import ARM_SVC, ARM_WS, NO_ROLE_SP, READER_SP, SEED_SP, SHORT_LIVED_SP, SUB, Principal, ws_id
 from .conftest import FIXTURES

@@ -7,12 +7,12 @@ import pytest
 from click.testing import CliRunner
 
 from adfemu.cli import main
-from runner.definitions import Definitions, DefinitionsError
-from runner.endpoints import Endpoints
-from runner.engine import Engine, Settings
-from runner.factory import load_paths
-from runner.services import Services
-from runner.stubs import load_stubs
+from adfemu.runner.definitions import Definitions, DefinitionsError
+from adfemu.runner.endpoints import Endpoints
+from adfemu.runner.engine import Engine, Settings
+from adfemu.runner.factory import load_paths
+from adfemu.runner.services import Services
+from adfemu.runner.stubs import load_stubs
 
 from .conftest import FIXTURES
 from .helpers import CRASHING, CRASHING_KEY, TRAIN_CSV, TRAINING, TRAINING_KEY, WS, unique

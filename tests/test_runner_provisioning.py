@@ -6,9 +6,9 @@ import json
 from click.testing import CliRunner
 
 from adfemu.cli import main
-from runner.definitions import Definitions
-from runner.factory import load_paths
-from runner.provision import emulator_config
+from adfemu.runner.definitions import Definitions
+from adfemu.runner.factory import load_paths
+from adfemu.runner.provision import emulator_config
 
 from .conftest import FIXTURES
 from .helpers import TRAIN_CSV

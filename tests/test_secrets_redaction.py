@@ -20,8 +20,8 @@ from azure.storage.blob import BlobSasPermissions, BlobServiceClient, generate_b
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
-from emulator.azurite import DEV_ACCOUNT, DEV_KEY
-from emulator.secrets import MASK, redact
+from adfemu.emulator.azurite import DEV_ACCOUNT, DEV_KEY
+from adfemu.emulator.secrets import MASK, redact
 
 from .helpers import (ALL_KEYS, CUSTOM_ACCOUNT, CUSTOM_KEY, PARAMS_KEY, PREDICTIVE, PREDICTIVE_KEY, RESOURCE,
                       TRAIN_CSV, TRAINING, TRAINING_KEY, UPDATABLE, UPDATABLE_KEY, UPDATABLE_NAME, WS, WS_TOKEN,

@@ -10,9 +10,9 @@ import pytest
 from click.testing import CliRunner
 
 from adfemu.cli import main
-from runner.factory import load_paths
-from schemas.adf import validate_entity, validate_factory
-from schemas.entities import Entity, Factory
+from adfemu.runner.factory import load_paths
+from adfemu.schemas.adf import validate_entity, validate_factory
+from adfemu.schemas.entities import Entity, Factory
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "reference" / "real-adf-definitions"

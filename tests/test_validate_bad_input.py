@@ -23,7 +23,7 @@ import pytest
 from click.testing import CliRunner
 
 from adfemu.cli import main
-from runner.factory import MAX_FILE_BYTES
+from adfemu.runner.factory import MAX_FILE_BYTES
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_FACTORY = ROOT / "fixtures" / "seed-factory"

@@ -37,9 +37,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from runner.factory import load_paths
-from schemas.adf import validate_factory
-from schemas.entities import Entity, Factory, Finding
+from adfemu.runner.factory import load_paths
+from adfemu.schemas.adf import validate_factory
+from adfemu.schemas.entities import Entity, Factory, Finding
 
 # ------------------------------------------------------------------------------------------------ the factory
 

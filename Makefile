@@ -13,7 +13,7 @@ PY37 := $(shell for c in python3.7 $(wildcard $(HOME)/.pyenv/versions/3.7*/bin/p
           $$c -c 'import sys; assert sys.version_info[:2] == (3, 7)' >/dev/null 2>&1 && { echo $$c; break; }; done)
 PYTEST_ARGS ?=
 
-.PHONY: test demo serve benchmark fixtures legacy-clients clean
+.PHONY: test demo serve benchmark fixtures layering legacy-clients clean
 
 test: $(PY_STAMP) $(NODE_STAMP) legacy-clients
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
@@ -26,6 +26,9 @@ serve: $(PY_STAMP) $(NODE_STAMP)
 
 benchmark: $(PY_STAMP) $(NODE_STAMP)
 	$(BIN)/python -m pytest benchmarks -p no:xdist --benchmark-only $(PYTEST_ARGS)
+
+layering: $(PY_STAMP)
+	$(BIN)/python tools/layering.py
 
 fixtures: $(PY_STAMP)
 	$(BIN)/python fixtures/make_fixtures.py

@@ -58,19 +58,28 @@ class Directory:
     issues and verifies tokens."""
 
     def __init__(self, document: dict | None):
+        self.tenants: list[Tenant] = []
+        self._secrets: list[str] = []
+        self.extend(document)
+        self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.key_id = uuid.uuid4().hex
+
+    def extend(self, document: dict | None) -> None:
+        """Tenants and principals of a (larger) config; known principals keep their object ids. The lists are
+        replaced whole, so readers in other threads see the old set or the new one."""
         document = document or {}
         self.lifetime = int(document.get("tokenLifetimeSeconds", DEFAULT_LIFETIME))
-        self.tenants: list[Tenant] = []
+        known = {(t.id, cid): p for t in self.tenants for cid, p in t.principals.items()}
+        tenants = []
         for t in document.get("tenants", []):
             tenant = Tenant(t["id"].lower(), [d.lower() for d in t.get("domains", [])])
             for p in t.get("servicePrincipals", []):
-                tenant.principals[p["clientId"].lower()] = Principal(
+                tenant.principals[p["clientId"].lower()] = known.get((tenant.id, p["clientId"].lower())) or Principal(
                     p["clientId"], (p.get("objectId") or str(uuid.uuid4())).lower(), p["secret"],
                     p.get("displayName", ""), p.get("secretExpired", False), p.get("tokenLifetimeSeconds"))
-            self.tenants.append(tenant)
-        self._secrets = [p.secret for t in self.tenants for p in t.principals.values()]  # for redaction, per request
-        self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        self.key_id = uuid.uuid4().hex
+            tenants.append(tenant)
+        self.tenants = tenants
+        self._secrets = [p.secret for t in tenants for p in t.principals.values()]  # for redaction, per request
 
     # --- lookups ------------------------------------------------------------------------------------
 

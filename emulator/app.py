@@ -6,6 +6,7 @@ host. Errors are rendered once, here, into the AML classic envelope.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from importlib.metadata import PackageNotFoundError, version
 
@@ -17,7 +18,7 @@ from .aad import Directory
 from .apis import aad, arm, classic_mgmt, control, render_aml_error, runtime
 from .arm import ResourceManager
 from .backend import Backend
-from .config import Config
+from .config import Config, ConfigError, merged
 from .journal import Journal
 from .secrets import redact_library_logs
 from .jobs import JobRunner
@@ -43,10 +44,38 @@ class Emulator:
         self.jobs = JobRunner(store, workers)
         self.journal = Journal(self.secrets)
         self.ca_bundle: str | None = None  # set when served over HTTPS
+        self._provisioning = threading.Lock()
         try:
             self.version = version("adfemu")
         except PackageNotFoundError:
             self.version = "0+unknown"
+
+    def provision(self, document: dict, source: str) -> dict:
+        """Add what another config document describes (e.g. a factory's services, provisioned by the runner)
+        to the running emulator; what is already here keeps its state, and ``reset`` restores the union.
+        Storage accounts it names are added to Azurite through ``add_storage_accounts`` (set by the stack that
+        started Azurite, which restarts it; without one, the storage must already know them)."""
+        with self._provisioning:
+            config = merged(self.config, document, source)
+            known = self.config.storage_accounts
+            new_accounts = {n: k for n, k in config.storage_accounts.items() if n not in known}
+            if new_accounts:
+                self.add_storage_accounts(new_accounts)
+                for name, key in new_accounts.items():
+                    self.store.remember_key(name, key)
+            self.config = config
+            services = self.backend.extend(config)
+            self.directory.extend(config.document.get("azureAd"))
+            self.arm.extend(config.document.get("resourceManager"))
+        return {"status": "ok", "webServices": services, "storageAccounts": sorted(new_accounts)}
+
+    def add_storage_accounts(self, accounts: dict[str, str]) -> None:
+        """Make storage accounts usable; replaced by the stack when it owns Azurite. Here: check that the
+        storage already accepts each account's key."""
+        for name, key in accounts.items():
+            if not self.store.accepts(name, key):
+                raise ConfigError(f"storage account '{name}' is not known to the storage at {self.store.azurite_url}, "
+                                  "which adfemu did not start (hint: add it to that Azurite's AZURITE_ACCOUNTS)")
 
     def reset(self) -> None:
         """Services back to the config, jobs cancelled and forgotten, journal emptied. Blobs stay."""
@@ -122,6 +151,17 @@ def _register_error_handlers(app: Flask) -> None:
         return render_aml_error(errors.InternalError("The emulator hit an unexpected error; see its log."))
 
 
+_BLUEPRINT_API = {"classic_mgmt": "management", "arm": "arm", "aad": "aad"}
+_RUNTIME_API = {"runtime.execute": "rrs", "runtime.swagger": "swagger"}  # the other runtime routes are BES jobs
+
+
+def _api(req) -> str | None:
+    """Which API a request was for ("bes", "rrs", "swagger", "management", "arm", "aad"); None when unrouted."""
+    if req.blueprint == "runtime":
+        return _RUNTIME_API.get(req.endpoint, "bes")
+    return _BLUEPRINT_API.get(req.blueprint or "")
+
+
 def _register_journal(app: Flask, emulator: Emulator) -> None:
     @app.before_request
     def started():
@@ -136,6 +176,6 @@ def _register_journal(app: Flask, emulator: Emulator) -> None:
         elapsed = (time.perf_counter() - g.get("adfemu_started", time.perf_counter())) * 1000
         entry = emulator.journal.record(request.method, request.path, request.query_string.decode("latin-1"),
                                         dict(request.headers), request.get_data(cache=True),
-                                        response.status_code, elapsed)
+                                        response.status_code, elapsed, _api(request))
         log.info("%s %s -> %s (%.1f ms)", entry["method"], entry["path"], entry["status"], elapsed)
         return response

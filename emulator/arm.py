@@ -146,17 +146,30 @@ class ResourceManager:
     def reset(self) -> None:
         with self.lock:
             self.subscriptions, self.assignments, self.services, self.operations = {}, [], {}, {}
-            for sub in self.document.get("subscriptions", []):
-                tenant = self.directory.find_tenant(sub["tenant"])
-                self.add_subscription(sub["id"], tenant.id if tenant else sub["tenant"].lower())
-                for group in sub.get("resourceGroups", []):
-                    self.add_group(sub["id"], group["name"], group.get("location", "South Central US"))
-            for a in self.document.get("roleAssignments", []):
+            self._add_configured()
+
+    def extend(self, document: dict | None) -> None:
+        """Adopt a larger config: what it adds is created; resources already here keep their state."""
+        with self.lock:
+            self.document = document or {}
+            self._add_configured()
+
+    def _add_configured(self) -> None:
+        """Whatever the config names that is not here yet (idempotent)."""
+        for sub in self.document.get("subscriptions", []):
+            tenant = self.directory.find_tenant(sub["tenant"])
+            self.add_subscription(sub["id"], tenant.id if tenant else sub["tenant"].lower())
+            for group in sub.get("resourceGroups", []):
+                self.add_group(sub["id"], group["name"], group.get("location", "South Central US"))
+        known = {(a.principal, a.role, a.scope) for a in self.assignments}
+        for a in self.document.get("roleAssignments", []):
+            if (a["principal"].lower(), a["role"], a["scope"].rstrip("/").lower()) not in known:
                 self.assign(a["principal"], a["role"], a["scope"])
-            for ws in self.backend.workspaces.values():
-                for svc in ws.services.values():
-                    if svc.arm:
-                        self._adopt(svc, ws.id)
+        adopted = {id(r.service) for r in self.services.values()}
+        for ws in self.backend.workspaces.values():
+            for svc in ws.services.values():
+                if svc.arm and id(svc) not in adopted:
+                    self._adopt(svc, ws.id)
 
     # --- setup (config and provisioning) -------------------------------------------------------------
 

@@ -29,25 +29,58 @@ _START_TIMEOUT = 60.0
 
 
 class AzuriteError(RuntimeError):
-    """Azurite could not be found, started or reached."""
+    """Azurite could not be found, started or reached; the message is one line naming the cause."""
+
+
+PIN = Path(__file__).resolve().parent / "azurite_pin"  # package.json + package-lock.json (links to the repo's)
+
+
+def _pinned_version() -> str:
+    """The Azurite version adfemu pins."""
+    import json
+    return json.loads((PIN / "package.json").read_text())["devDependencies"]["azurite"]
+
+
+def user_cache() -> Path:
+    """Where `adfemu install-azurite` puts the pinned Azurite: $ADFEMU_CACHE, else $XDG_CACHE_HOME/adfemu."""
+    explicit = os.environ.get("ADFEMU_CACHE")
+    base = Path(explicit) if explicit else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "adfemu"
+    return base / f"azurite-{_pinned_version()}"
 
 
 def find_azurite_blob() -> str:
-    """Locate ``azurite-blob``: $ADFEMU_AZURITE, then node_modules above the cwd or this package, then PATH."""
+    """Locate ``azurite-blob``: $ADFEMU_AZURITE, then ``node_modules/.bin`` in the working directory or its
+    parents (or above this package, for a source checkout), then the per-user cache of `adfemu install-azurite`,
+    then PATH."""
     explicit = os.environ.get("ADFEMU_AZURITE")
     if explicit:
+        if not Path(explicit).exists():
+            raise AzuriteError(f"ADFEMU_AZURITE names {explicit}, which does not exist")
         return explicit
-    starts = [Path.cwd(), Path(__file__).resolve().parent]
-    for start in starts:
+    for start in (Path.cwd(), Path(__file__).resolve().parent):
         for folder in (start, *start.parents):
             candidate = folder / "node_modules" / ".bin" / "azurite-blob"
             if candidate.exists():
                 return str(candidate)
+    cached = user_cache() / "node_modules" / ".bin" / "azurite-blob"
+    if cached.exists():
+        return str(cached)
     found = shutil.which("azurite-blob")
     if found:
         return found
-    raise AzuriteError("azurite-blob was not found: run `npm ci` in the project folder (make does it) "
-                       "or set ADFEMU_AZURITE to its path")
+    raise AzuriteError("Azurite is not installed: run `adfemu install-azurite` (needs Node.js and npm), or "
+                       "`npm install azurite` in your project, or set ADFEMU_AZURITE to an azurite-blob executable")
+
+
+def _needs_node(executable: str) -> None:
+    """azurite-blob is a Node.js script: without ``node`` the exec fails with a confusing 'No such file'."""
+    try:
+        with open(executable, "rb") as handle:
+            first = handle.readline(200)
+    except OSError:
+        return
+    if first.startswith(b"#!") and b"node" in first and shutil.which("node") is None:
+        raise AzuriteError("Node.js is not installed (azurite-blob needs `node` on PATH; Node.js 20 or newer)")
 
 
 def azurite_accounts_env(accounts: dict[str, str]) -> str:
@@ -58,37 +91,59 @@ def azurite_accounts_env(accounts: dict[str, str]) -> str:
 
 @dataclass
 class Azurite:
-    """One Azurite blob process. Use as a context manager or call ``start``/``stop``."""
+    """One Azurite blob process. Use as a context manager or call ``start``/``stop``.
+
+    Blobs live in ``location`` (a folder; by default a temporary one removed by ``stop``), not in memory, so
+    that ``restart`` (new accounts: Azurite reads them only at start-up) keeps every blob."""
 
     accounts: dict[str, str] = field(default_factory=dict)
     extent_memory_limit_mb: int = 512
     executable: str | None = None
+    location: str | None = None
     url: str | None = None
     _proc: subprocess.Popen | None = field(default=None, repr=False)
     _pump: threading.Thread | None = field(default=None, repr=False)
     _workdir: tempfile.TemporaryDirectory | None = field(default=None, repr=False)
+    _port: int = field(default=0, repr=False)
 
     @property
     def pid(self) -> int | None:
         return self._proc.pid if self._proc else None
 
+    @property
+    def port(self) -> int:
+        return self._port
+
     def start(self, timeout: float = _START_TIMEOUT) -> "Azurite":
         exe = self.executable or find_azurite_blob()
-        self._workdir = tempfile.TemporaryDirectory(prefix="adfemu-azurite-")
+        _needs_node(exe)
+        if self._workdir is None:
+            self._workdir = tempfile.TemporaryDirectory(prefix="adfemu-azurite-")
+        folder = self.location or self._workdir.name
         env = dict(os.environ, AZURITE_ACCOUNTS=azurite_accounts_env(self.accounts))
-        cmd = [exe, "--blobHost", "127.0.0.1", "--blobPort", "0", "--inMemoryPersistence",
-               "--extentMemoryLimit", str(self.extent_memory_limit_mb),
+        cmd = [exe, "--blobHost", "127.0.0.1", "--blobPort", str(self._port), "--location", folder,
                "--silent", "--disableTelemetry", "--skipApiVersionCheck"]
-        self._proc = subprocess.Popen(cmd, cwd=self._workdir.name, env=env, stdout=subprocess.PIPE,
-                                      stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                      start_new_session=True, text=True, preexec_fn=_die_with_parent)
+        try:
+            self._proc = subprocess.Popen(cmd, cwd=self._workdir.name, env=env, stdout=subprocess.PIPE,
+                                          stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                          start_new_session=True, text=True, preexec_fn=_die_with_parent)
+        except OSError as exc:
+            self._cleanup()
+            raise AzuriteError(f"cannot run {exe}: {exc.strerror}") from None
         try:
             self.url = self._read_listen_url(timeout)
+            self._port = int(self.url.rsplit(":", 1)[1])
             wait_until_answers(self.url, timeout)
         except BaseException:
             self.stop()
             raise
         return self
+
+    def restart(self, accounts: dict[str, str] | None = None, timeout: float = _START_TIMEOUT) -> "Azurite":
+        """Stop and start again on the same port and folder (blobs kept), with ``accounts`` added."""
+        self.accounts = {**self.accounts, **(accounts or {})}
+        self._halt()
+        return self.start(timeout)
 
     def _read_listen_url(self, timeout: float) -> str:
         lines: queue.Queue[str | None] = queue.Queue()
@@ -107,20 +162,28 @@ class Azurite:
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise AzuriteError(f"Azurite did not report its port within {timeout:.0f}s: {''.join(seen)[-500:]}")
+                raise AzuriteError(f"Azurite did not report its port within {timeout:.0f}s: {_last(seen)}")
             try:
                 line = lines.get(timeout=remaining)
             except queue.Empty:
                 continue
             if line is None:
-                raise AzuriteError(f"Azurite exited before listening: {''.join(seen)[-500:]}")
+                text = "".join(seen)
+                if "EADDRINUSE" in text:
+                    raise AzuriteError(f"Azurite cannot listen: port {self._port} on 127.0.0.1 is in use")
+                raise AzuriteError(f"Azurite exited before listening: {_last(seen)}")
             seen.append(line)
             match = _LISTENING.search(line)
             if match:
                 return match.group(1).rstrip("/")
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Stop the process group: SIGTERM, then SIGKILL after ``timeout``. Safe to call twice."""
+        """Stop the process group: SIGTERM, then SIGKILL after ``timeout``; remove a temporary folder.
+        Safe to call twice."""
+        self._halt(timeout)
+        self._cleanup()
+
+    def _halt(self, timeout: float = 10.0) -> None:
         proc, self._proc = self._proc, None
         if proc is not None and proc.poll() is None:
             _signal_group(proc, signal.SIGTERM)
@@ -134,6 +197,8 @@ class Azurite:
             self._pump = None
         if proc is not None and proc.stdout:
             proc.stdout.close()
+
+    def _cleanup(self) -> None:
         if self._workdir is not None:
             self._workdir.cleanup()
             self._workdir = None
@@ -148,6 +213,60 @@ class Azurite:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class Supervisor:
+    """Owns one Azurite from a long-lived thread of its own: start, restart and stop run there, so the
+    parent-death signal (which Linux ties to the starting *thread*) fires only when the process goes, even when
+    a restart is asked for from a short-lived request thread."""
+
+    def __init__(self, azurite: Azurite):
+        self.azurite = azurite
+        self._tasks: queue.Queue = queue.Queue()
+        self._thread = threading.Thread(target=self._serve, name="azurite-supervisor", daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            task, done = self._tasks.get()
+            if task is None:
+                done.put(None)
+                return
+            try:
+                done.put((task(), None))
+            except BaseException as exc:  # handed to the caller
+                done.put((None, exc))
+
+    def _run(self, task):
+        done: queue.Queue = queue.Queue()
+        self._tasks.put((task, done))
+        result, error = done.get()
+        if error is not None:
+            raise error
+        return result
+
+    def start(self) -> Azurite:
+        return self._run(self.azurite.start)
+
+    def add_accounts(self, accounts: dict[str, str]) -> None:
+        """Restart with more accounts (same port, blobs kept)."""
+        self._run(lambda: self.azurite.restart(accounts))
+
+    def stop(self) -> None:
+        if not self._thread.is_alive():
+            return
+        try:
+            self._run(self.azurite.stop)
+        finally:
+            done: queue.Queue = queue.Queue()
+            self._tasks.put((None, done))
+            done.get()
+            self._thread.join(timeout=10)
+
+
+def _last(lines: list[str]) -> str:
+    """The end of what a process printed, on one line."""
+    return " ".join("".join(lines).split())[-300:] or "(no output)"
 
 
 def _die_with_parent() -> None:

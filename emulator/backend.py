@@ -33,6 +33,32 @@ class Backend:
                                for w, ws in enumerate(self.config.document["workspaces"])}
             self._secrets = None
 
+    def extend(self, config: Config) -> list[str]:
+        """Adopt a larger config (``config.merged``): workspaces, services and endpoints it adds are built,
+        the ones already here keep their state. Returns the ids of the services added."""
+        added = []
+        with self.lock:
+            self.config = config
+            for w, ws_doc in enumerate(config.document["workspaces"]):
+                ws = self.workspaces.get(ws_doc["id"].lower())
+                if ws is None:
+                    ws = self.workspaces[ws_doc["id"].lower()] = _build_workspace(ws_doc, w, config)
+                    added += [svc.id for svc in ws.services.values()]
+                    continue
+                for s, svc_doc in enumerate(ws_doc["webServices"]):
+                    pointer = f"/workspaces/{w}/webServices/{s}"
+                    svc = ws.services.get(svc_doc["id"].lower())
+                    if svc is None:
+                        ws.services[svc_doc["id"].lower()] = _build_service(svc_doc, ws.id, pointer, config)
+                        added.append(svc_doc["id"])
+                        continue
+                    models = _models(svc_doc, pointer, config)
+                    for ep_doc in svc_doc["endpoints"]:
+                        if ep_doc["name"] not in svc.endpoints:
+                            svc.endpoints[ep_doc["name"]] = _build_endpoint(ep_doc, models)
+            self._secrets = None
+        return added
+
     def secrets(self) -> list[str]:
         """Every key and token the emulator knows, for redaction."""
         with self.lock:
@@ -197,11 +223,24 @@ def _build_workspace(doc: dict, index: int, config: Config) -> Workspace:
     return ws
 
 
+def _models(doc: dict, pointer: str, config: Config) -> dict[str, bytes]:
+    """Trained-model resource name -> its initial model (b"": no model until the first update)."""
+    return {r["name"]: config.models.get(f"{pointer}/resources/{i}", b"") for i, r in enumerate(doc.get("resources", []))}
+
+
+def _build_endpoint(doc: dict, models: dict[str, bytes]) -> Endpoint:
+    throttle = doc.get("throttleLevel", "Low")
+    return Endpoint(name=doc["name"], id=doc["id"], primary_key=doc["primaryKey"], secondary_key=doc["secondaryKey"],
+                    description=doc.get("description", ""), throttle_level=throttle,
+                    max_concurrent_calls=4 if throttle == "Low" else doc.get("maxConcurrentCalls", 20),
+                    prevent_update=doc.get("preventUpdate", False),
+                    resources={name: Resource(name, model) for name, model in models.items()})
+
+
 def _build_service(doc: dict, ws_id: str, pointer: str, config: Config) -> WebService:
     experiment, check = resolve(doc["experiment"])
     timing = doc.get("timing", {})
-    resources = {r["name"]: config.models.get(f"{pointer}/resources/{i}", b"")  # b"": no model until updated
-                 for i, r in enumerate(doc.get("resources", []))}
+    resources = _models(doc, pointer, config)
     svc = WebService(id=doc["id"], name=doc["name"], kind=doc["kind"], workspace_id=ws_id, experiment=experiment,
                      model_check=check, inputs=doc["inputs"], outputs=doc["outputs"],
                      global_parameters=doc.get("globalParameters", []), settings=doc.get("settings", {}),
@@ -209,13 +248,7 @@ def _build_service(doc: dict, ws_id: str, pointer: str, config: Config) -> WebSe
                      queue_seconds=float(timing.get("queueSeconds", 0)), run_seconds=float(timing.get("runSeconds", 0)),
                      arm=doc.get("arm"))
     for ep_doc in doc["endpoints"]:
-        throttle = ep_doc.get("throttleLevel", "Low")
-        svc.endpoints[ep_doc["name"]] = Endpoint(
-            name=ep_doc["name"], id=ep_doc["id"], primary_key=ep_doc["primaryKey"], secondary_key=ep_doc["secondaryKey"],
-            description=ep_doc.get("description", ""), throttle_level=throttle,
-            max_concurrent_calls=4 if throttle == "Low" else ep_doc.get("maxConcurrentCalls", 20),
-            prevent_update=ep_doc.get("preventUpdate", False),
-            resources={name: Resource(name, model) for name, model in resources.items()})
+        svc.endpoints[ep_doc["name"]] = _build_endpoint(ep_doc, resources)
     return svc
 
 

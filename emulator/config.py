@@ -36,6 +36,7 @@ class Config:
     document: dict[str, Any]
     source: str
     models: dict[str, bytes] = field(default_factory=dict)  # JSON pointer of a resource -> .ilearner bytes
+    base_dir: Path = field(default_factory=Path.cwd)  # what relative model paths are read from
 
     @property
     def lenient_extensions(self) -> bool:
@@ -64,14 +65,59 @@ def from_document(document: Any, source: str = "<config>", base_dir: Path | None
         schemas.check(document, "emulator-config", source)
     except schemas.DefinitionError as exc:
         raise ConfigError(str(exc)) from None
-    config = Config(document, source)
+    config = Config(document, source, base_dir=base_dir or Path.cwd())
     _fill_defaults(document)
-    _check_semantics(config, base_dir or Path.cwd())
+    _check_semantics(config, config.base_dir)
     return config
 
 
+def merged(config: Config, extra: Any, source: str) -> Config:
+    """``config`` plus what ``extra`` (another config document, e.g. provisioned from a factory) adds: items
+    are matched by id or name (case-insensitively where Azure ignores case) and kept as they are when known,
+    new ones are appended, so the JSON pointers of ``config`` (its loaded models) stay valid."""
+    try:
+        schemas.check(extra, "emulator-config", source)
+    except schemas.DefinitionError as exc:
+        raise ConfigError(str(exc)) from None
+    document = json.loads(json.dumps(config.document))
+    extra = json.loads(json.dumps(extra))
+    _fill_defaults(extra)
+    for key, value in extra.items():
+        if key not in ("workspaces", "storage", "azureAd", "resourceManager"):
+            document.setdefault(key, value)
+    _union(document.setdefault("workspaces", []), extra.get("workspaces", []), "id", {
+        "webServices": ("id", {"endpoints": ("name", {}), "resources": ("name", {})})})
+    _union(document.setdefault("storage", {}).setdefault("accounts", []),
+           extra.get("storage", {}).get("accounts", []), "name", {})
+    _union(document.setdefault("azureAd", {}).setdefault("tenants", []),
+           extra.get("azureAd", {}).get("tenants", []), "id", {"servicePrincipals": ("clientId", {})})
+    rm, extra_rm = document.setdefault("resourceManager", {}), extra.get("resourceManager", {})
+    _union(rm.setdefault("subscriptions", []), extra_rm.get("subscriptions", []), "id",
+           {"resourceGroups": ("name", {})})
+    known = {json.dumps(a, sort_keys=True).lower() for a in rm.setdefault("roleAssignments", [])}
+    rm["roleAssignments"] += [a for a in extra_rm.get("roleAssignments", [])
+                              if json.dumps(a, sort_keys=True).lower() not in known]
+    result = Config(document, config.source, dict(config.models), config.base_dir)
+    _check_semantics(result, config.base_dir)
+    return result
+
+
+def _union(items: list[dict], more: list[dict], key: str, nested: dict) -> None:
+    """Append the items of ``more`` whose ``key`` is new; for known ones, merge the ``nested`` lists."""
+    by_key = {str(item.get(key)).lower(): item for item in items}
+    for item in more:
+        known = by_key.get(str(item.get(key)).lower())
+        if known is None:
+            items.append(item)
+            by_key[str(item.get(key)).lower()] = item
+            continue
+        for child, (child_key, grandchildren) in nested.items():
+            if item.get(child):
+                _union(known.setdefault(child, []), item[child], child_key, grandchildren)
+
+
 def _fill_defaults(document: dict) -> None:
-    for ws in document["workspaces"]:
+    for ws in document.setdefault("workspaces", []):
         tokens = ws.setdefault("authorizationToken", {})
         tokens.setdefault("primary", new_key())
         tokens.setdefault("secondary", new_key())

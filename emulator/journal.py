@@ -19,10 +19,11 @@ class Journal:
         self._known = known_secrets
 
     def record(self, method: str, path: str, query: str, headers: dict[str, str], body: bytes,
-               status: int, duration_ms: float) -> dict:
+               status: int, duration_ms: float, api: str | None = None) -> dict:
         known = list(self._known())
         text = body[:MAX_BODY].decode("utf-8", errors="replace")
         entry = {
+            "api": api,
             "method": method,
             "path": redact(path, known),
             "query": redact(query, known),

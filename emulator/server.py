@@ -10,7 +10,7 @@ import waitress
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from .app import Emulator, create_app
-from .azurite import DEV_ACCOUNT, Azurite, wait_until_answers
+from .azurite import DEV_ACCOUNT, Azurite, Supervisor, wait_until_answers
 from .config import Config
 from .storage import BlobStore, parse_connection_string
 from .tls import LocalTls, local_tls
@@ -99,11 +99,15 @@ def storage_from_connection_string(text: str) -> BlobStore:
 class Stack:
     emulator: Emulator
     server: EmulatorServer
-    azurite: Azurite | None
+    storage: Supervisor | None  # the Azurite adfemu started (None with a given storage)
 
     @property
     def url(self) -> str:
         return self.server.url
+
+    @property
+    def azurite(self) -> Azurite | None:
+        return self.storage.azurite if self.storage else None
 
     @property
     def ca_bundle(self) -> str | None:
@@ -117,29 +121,35 @@ class Stack:
         finally:
             if self.server.tls is not None:
                 self.server.tls.cleanup()
-            if self.azurite is not None:
-                self.azurite.stop()
+            if self.storage is not None:
+                self.storage.stop()
 
 
 def start_stack(config: Config, host: str = "127.0.0.1", port: int = 0, storage: str | None = None,
                 workers: int = 4, https: bool = False, ca_bundle: str | None = None) -> Stack:
-    azurite = None
+    supervisor = None
     if storage:
         store = storage_from_connection_string(storage)
         wait_until_answers(store.azurite_url, timeout=10)
     else:
-        azurite = Azurite(accounts=config.storage_accounts).start()
-        store = BlobStore(azurite.url)
+        supervisor = Supervisor(Azurite(accounts=config.storage_accounts))
+        try:
+            store = BlobStore(supervisor.start().url)
+        except BaseException:
+            supervisor.stop()
+            raise
     tls = None
     try:
         emulator = Emulator(config, store, workers)
+        if supervisor is not None:  # new accounts of a provisioned factory: Azurite restarts (blobs kept)
+            emulator.add_storage_accounts = supervisor.add_accounts
         tls = local_tls(ca_bundle) if https else None
         emulator.ca_bundle = str(tls.ca_bundle) if tls else None
         server = EmulatorServer(create_app(emulator), host, port, tls=tls).start()
     except BaseException:
         if tls is not None:
             tls.cleanup()
-        if azurite is not None:
-            azurite.stop()
+        if supervisor is not None:
+            supervisor.stop()
         raise
-    return Stack(emulator, server, azurite)
+    return Stack(emulator, server, supervisor)

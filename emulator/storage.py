@@ -168,6 +168,17 @@ class BlobStore:
                                   expiry=datetime.now(timezone.utc) + SAS_LIFETIME)
         return f"?{token}"
 
+    def accepts(self, account: str, key: str) -> bool:
+        """True when the storage knows ``account`` with ``key`` (one container listing)."""
+        service = BlobServiceClient(self.account_url(account), credential={"account_name": account, "account_key": key})
+        try:
+            next(iter(service.list_containers(results_per_page=1)), None)
+        except HttpResponseError:
+            return False
+        except AzureError as exc:
+            raise StorageUnavailable(str(exc)) from exc
+        return True
+
     def ping(self) -> bool:
         from .azurite import answers
         return answers(self.azurite_url)

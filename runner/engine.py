@@ -20,11 +20,13 @@ import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Callable
 
 from .definitions import CONTAINER_KEYS, Definitions, scopes
 from .expressions import Context, ExpressionError, evaluate_value
-from .records import ActivityRun, PipelineRun, now
+from .records import ActivityRun, PipelineRun
+from .reproducible import Clock, Ids, clone
 
 SUCCEEDED, FAILED, SKIPPED, CANCELLED = "Succeeded", "Failed", "Skipped", "Cancelled"
 TIMESPAN = re.compile(r"^(?:(\d+)\.)?(\d{1,2}):(\d{2}):(\d{2})(?:\.\d+)?$")
@@ -59,6 +61,8 @@ class Settings:
     max_parallel: int = 8           # activities of one scope running at once
     services: Any = None            # what activities use to reach Azure (runner.services.Services)
     stubs: dict[str, Callable] = field(default_factory=dict)  # activity name or type -> handler (runner.stubs)
+    now: datetime | None = None     # a fixed clock for utcNow() and the records' start (runner.reproducible)
+    seed: int | None = None         # reproducible ids, guid() and rand()
 
 
 @dataclass
@@ -71,6 +75,7 @@ class Call:
     deadline: float | None
     record: ActivityRun
     timeout_label: str = "its timeout"  # what the deadline is, for the timeout message
+    scope: str = ""  # where the activity is in the run ("ForEach1[2]/If1/"): keys ids and nested scopes
 
     @property
     def name(self) -> str:
@@ -112,6 +117,7 @@ class Execution:
     variables: dict[str, Any]
     results: dict[str, dict]  # activity name -> {"output", "status", "error"} for activity('x')
     context: Context
+    clock: Clock = field(default_factory=Clock)
     cancel: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
     background: list[threading.Thread] = field(default_factory=list)  # child runs not waited on
@@ -121,6 +127,8 @@ class Engine:
     def __init__(self, definitions: Definitions, settings: Settings | None = None):
         self.definitions = definitions
         self.settings = settings or Settings()
+        self.clock = Clock(self.settings.now)
+        self.ids = Ids(self.settings.seed)
         from .activities import HANDLERS
         self.handlers = {**HANDLERS, **self.settings.stubs}
 
@@ -131,31 +139,30 @@ class Engine:
         pipeline = self.definitions.pipeline(pipeline_name)
         props = pipeline.get("properties", {})
         values, secure = self.definitions.bind_parameters(pipeline, parameters or {})
-        record = PipelineRun(pipeline["name"], values, secure_parameters=secure,
-                             annotations=list(props.get("annotations") or []))
-        if run_id:
-            record.run_id = run_id
-        if invoked_by:
-            record.invoked_by = invoked_by
+        clock = parent.clock if parent is not None else self.clock.begin()
+        run_id = run_id or (self.ids.new("child", invoked_by.get("id")) if parent is not None and invoked_by
+                            else self.ids.next_run(pipeline["name"]))
+        record = PipelineRun(pipeline["name"], values, run_id=run_id, secure_parameters=secure,
+                             annotations=list(props.get("annotations") or []), clock=clock.now,
+                             invoked_by=invoked_by or {"name": "Manual", "id": self.ids.new("manual", run_id),
+                                                       "invokedByType": "Manual"})
         variables = {name: spec.get("defaultValue") for name, spec in (props.get("variables") or {}).items()}
         results: dict[str, dict] = {}
         context = Context(parameters=values, global_parameters=self.definitions.global_parameters,
                           variables=variables, activities=results, data_factory=self.definitions.factory_name,
-                          pipeline=pipeline["name"], run_id=record.run_id,
+                          pipeline=pipeline["name"], run_id=record.run_id, clock=clock.expression_now,
                           triggered_by_pipeline_name=parent.record.pipeline_name if parent else None,
                           triggered_by_pipeline_run_id=parent.record.run_id if parent else None)
-        execution = Execution(pipeline, record, variables, results, context)
+        execution = Execution(pipeline, record, variables, results, context, clock)
         if parent is not None:
             parent.record.add_child(record)
         broken = _missing_dependency(props.get("activities"))
         if broken:  # ADF checks the whole template before starting anything
-            record.status, record.end = FAILED, now()
-            record.message = f"ErrorCode=InvalidTemplate, ErrorMessage=The template validation failed: {broken}"
+            record.finish(FAILED, f"ErrorCode=InvalidTemplate, ErrorMessage=The template validation failed: {broken}")
             return record
         status, failure = self.run_scope(execution, props.get("activities") or [], context)
-        record.status, record.end = status, now()
-        if failure:
-            record.message = f"Operation on target {failure['target']} failed: {failure['message']}"
+        record.finish(status, f"Operation on target {failure['target']} failed: {failure['message']}"
+                      if failure else "")
         for thread in execution.background:  # children started without waiting: let their records complete
             thread.join()
         return record
@@ -163,9 +170,10 @@ class Engine:
     # --- scopes -------------------------------------------------------------------------------------
 
     def run_scope(self, execution: Execution, activities: list[dict], context: Context,
-                  deadline: float | None = None) -> tuple[str, dict | None]:
+                  deadline: float | None = None, scope: str = "") -> tuple[str, dict | None]:
         """Run one scope's activities; returns (scope status by the leaf rule, the first error met).
-        ``deadline`` (monotonic) bounds every activity inside, e.g. the timeout of an enclosing Until."""
+        ``deadline`` (monotonic) bounds every activity inside, e.g. the timeout of an enclosing Until;
+        ``scope`` names the scope's place in the run (see ``Call.scope``)."""
         acts = [a for a in activities if isinstance(a, dict) and isinstance(a.get("name"), str)]
         names = {a["name"].lower(): a["name"] for a in acts}
         upstream = {a["name"]: [(names.get(str(d.get("activity", "")).lower()), d.get("dependencyConditions") or [])
@@ -185,14 +193,14 @@ class Engine:
                     act = by_name[name]
                     if act.get("state") == "Inactive":
                         status[name] = act.get("onInactiveMarkAs") or SUCCEEDED
-                        error = self._inactive_record(execution, act, status[name])
+                        error = self._inactive_record(execution, act, status[name], scope)
                         if error:
                             errors[name] = error
                     elif all(_satisfied(status.get(dep), conditions) for dep, conditions in deps if dep is not None):
-                        running[pool.submit(self.execute, execution, act, context, deadline)] = name
+                        running[pool.submit(self.execute, execution, act, context, deadline, scope)] = name
                     else:
                         status[name] = SKIPPED
-                        self._skipped_record(execution, act)
+                        self._skipped_record(execution, act, scope)
                 if running:
                     done, _ = wait(list(running), return_when=FIRST_COMPLETED)
                     for future in done:
@@ -209,7 +217,7 @@ class Engine:
     # --- one activity -------------------------------------------------------------------------------
 
     def execute(self, execution: Execution, act: dict, context: Context,
-                scope_deadline: float | None = None) -> tuple[str, dict | None]:
+                scope_deadline: float | None = None, scope: str = "") -> tuple[str, dict | None]:
         """All attempts of one activity; the last one decides. Returns (status, error)."""
         policy = act.get("policy") if isinstance(act.get("policy"), dict) else {}
         retries = _int(policy.get("retry"), 0)
@@ -220,19 +228,21 @@ class Engine:
         for attempt in range(retries + 1):
             record = execution.record.add(ActivityRun(
                 execution.record.pipeline_name, execution.record.run_id, act["name"], act.get("type", ""),
+                activity_run_id=self._activity_run_id(execution, scope, act, attempt),
                 linked_service_name=(act.get("linkedServiceName") or {}).get("referenceName"),
                 retry_attempt=attempt or None, secure_input=bool(policy.get("secureInput")),
-                secure_output=bool(policy.get("secureOutput")),
+                secure_output=bool(policy.get("secureOutput")), clock=execution.clock.now,
                 user_properties={p.get("name"): p.get("value") for p in act.get("userProperties") or []
                                  if isinstance(p, dict)}))
+            random = self.ids.random("expressions", record.activity_run_id)
             # with time_scale 0 every wait is instant and no timeout can elapse
             deadline = time.monotonic() + timeout * self.settings.time_scale \
                 if timeout and self.settings.time_scale > 0 else None
             label = f"policy.timeout {timeout_text or _timespan(timeout)}" if timeout else "its timeout"
             if scope_deadline is not None and (deadline is None or scope_deadline < deadline):
                 deadline, label = scope_deadline, "the timeout of the enclosing Until"
-            call = Call(self, execution, act, context, deadline, record, label)
-            record.input = _input(call)
+            call = Call(self, execution, act, context.replace(random=random), deadline, record, label, scope)
+            record.input = _input(call, clone(random))
             try:
                 output = self._handler(act)(call)
                 status, error = SUCCEEDED, None
@@ -266,9 +276,16 @@ class Engine:
             return unsupported
         return handler
 
-    def _inactive_record(self, execution: Execution, act: dict, status: str) -> dict | None:
-        record = execution.record.add(ActivityRun(execution.record.pipeline_name, execution.record.run_id,
-                                                  act["name"], act.get("type", "")))
+    def _activity_run_id(self, execution: Execution, scope: str, act: dict, attempt: int = 0) -> str:
+        return self.ids.new("activity", execution.record.run_id, scope, act["name"], attempt)
+
+    def _bare_record(self, execution: Execution, act: dict, scope: str) -> ActivityRun:
+        return execution.record.add(ActivityRun(execution.record.pipeline_name, execution.record.run_id, act["name"],
+                                                act.get("type", ""), clock=execution.clock.now,
+                                                activity_run_id=self._activity_run_id(execution, scope, act)))
+
+    def _inactive_record(self, execution: Execution, act: dict, status: str, scope: str) -> dict | None:
+        record = self._bare_record(execution, act, scope)
         error = {"errorCode": "", "message": "Activity is inactive and marked Failed", "failureType": "UserError",
                  "target": act["name"], "details": ""} if status == FAILED else None
         _decided(record, status, error)
@@ -276,9 +293,8 @@ class Engine:
             execution.results[act["name"]] = {"output": None, "status": status, "error": error}
         return error
 
-    def _skipped_record(self, execution: Execution, act: dict) -> None:
-        record = execution.record.add(ActivityRun(execution.record.pipeline_name, execution.record.run_id,
-                                                  act["name"], act.get("type", "")))
+    def _skipped_record(self, execution: Execution, act: dict, scope: str) -> None:
+        record = self._bare_record(execution, act, scope)
         _decided(record, SKIPPED, None)
         with execution.lock:
             execution.results[act["name"]] = {"output": None, "status": SKIPPED, "error": None}
@@ -305,12 +321,13 @@ def _missing_dependency(activities: Any) -> str | None:
     return None
 
 
-def _input(call: Call) -> Any:
+def _input(call: Call, random) -> Any:
     """The activity's input as monitoring shows it: its typeProperties, evaluated (nested activities left out).
-    Evaluated once more by the handler itself; an expression that fails here fails there too."""
+    Evaluated once more by the handler itself, with a copy of the same random source (so a ``guid()`` shown
+    here is the one the activity used); an expression that fails here fails there too."""
     props = {k: v for k, v in call.props.items() if k not in CONTAINER_KEYS}
     try:
-        return evaluate_value(props, call.context) if props else None
+        return evaluate_value(props, call.context.replace(random=random)) if props else None
     except ExpressionError:
         return props
 

@@ -6,7 +6,7 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Callable
 
 SECURE = "(secure)"  # what the monitoring view shows instead of a secured input or output
 
@@ -36,7 +36,7 @@ class ActivityRun:
     status: str = "InProgress"
     activity_run_id: str = field(default_factory=new_id)
     linked_service_name: str | None = None
-    start: datetime = field(default_factory=now)
+    start: datetime | None = None  # None: the clock's now
     end: datetime | None = None
     input: Any = None
     output: Any = None
@@ -45,9 +45,14 @@ class ActivityRun:
     user_properties: dict = field(default_factory=dict)
     secure_input: bool = False
     secure_output: bool = False
+    clock: Callable[[], datetime] = field(default=now, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.start is None:
+            self.start = self.clock()
 
     def finish(self, status: str, output: Any = None, error: dict | None = None) -> None:
-        self.status, self.output, self.error, self.end = status, output, error, now()
+        self.status, self.output, self.error, self.end = status, output, error, self.clock()
 
     def as_dict(self) -> dict:
         return {
@@ -71,7 +76,7 @@ class PipelineRun:
     run_id: str = field(default_factory=new_id)
     status: str = "InProgress"
     message: str = ""
-    start: datetime = field(default_factory=now)
+    start: datetime | None = None  # None: the clock's now
     end: datetime | None = None
     invoked_by: dict = field(default_factory=lambda: {"name": "Manual", "id": new_id(), "invokedByType": "Manual"})
     annotations: list = field(default_factory=list)
@@ -79,7 +84,15 @@ class PipelineRun:
     activity_runs: list[ActivityRun] = field(default_factory=list)
     children: list["PipelineRun"] = field(default_factory=list)
     secure_parameters: set[str] = field(default_factory=set)
+    clock: Callable[[], datetime] = field(default=now, repr=False, compare=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.start is None:
+            self.start = self.clock()
+
+    def finish(self, status: str, message: str = "") -> None:
+        self.status, self.message, self.end = status, message, self.clock()
 
     def add(self, record: ActivityRun) -> ActivityRun:
         with self._lock:
@@ -94,7 +107,7 @@ class PipelineRun:
         return {
             "runId": self.run_id, "runGroupId": self.run_id, "isLatest": True, "pipelineName": self.pipeline_name,
             "parameters": {k: SECURE if k in self.secure_parameters else _as_string(v) for k, v in self.parameters.items()},
-            "runDimensions": self.run_dimensions, "invokedBy": self.invoked_by, "lastUpdated": stamp(self.end or now()),
+            "runDimensions": self.run_dimensions, "invokedBy": self.invoked_by, "lastUpdated": stamp(self.end or self.clock()),
             "runStart": stamp(self.start), "runEnd": stamp(self.end), "durationInMs": duration_ms(self.start, self.end),
             "status": self.status, "message": self.message, "annotations": self.annotations,
         }

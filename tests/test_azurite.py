@@ -54,7 +54,7 @@ def test_azurite_dies_with_a_killed_parent():
 
     from .helpers import deadline_poll
 
-    code = ("from emulator.azurite import Azurite; a = Azurite().start(); print(a.pid, flush=True); "
+    code = ("from adfemu.emulator.azurite import Azurite; a = Azurite().start(); print(a.pid, flush=True); "
             "import threading; threading.Event().wait(120)")
     parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     child = int(parent.stdout.readline())

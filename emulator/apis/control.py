@@ -5,6 +5,7 @@ import json
 
 from flask import Blueprint, request
 
+from ..config import ConfigError
 from ..secrets import redact
 from . import emulator, json_response
 
@@ -35,13 +36,33 @@ def state():
     return json_response(json.loads(redact(text, emu.secrets())))
 
 
+@bp.post("/provision")
+def provision():
+    """Add the services, accounts, tenants and ARM resources of a config document (e.g. derived from a factory)."""
+    try:
+        document = json.loads(request.get_data(cache=True).decode("utf-8"))
+    except (ValueError, RecursionError):
+        return _control_error("InvalidJson", "the body must be an emulator config document (JSON)")
+    try:
+        return json_response(emulator().provision(document, "<POST /_emulator/provision>"))
+    except ConfigError as exc:
+        return _control_error("InvalidConfig", redact(str(exc), emulator().secrets()))
+
+
 @bp.get("/requests")
 def requests_journal():
+    """The journal, oldest first; ``?path=`` keeps entries whose path contains it, ``?api=`` one API's."""
     entries = emulator().journal.entries()
-    path = request.args.get("path")
+    path, api = request.args.get("path"), request.args.get("api")
     if path:
         entries = [e for e in entries if path in e["path"]]
+    if api:
+        entries = [e for e in entries if e["api"] == api]
     return json_response(entries)
+
+
+def _control_error(code: str, message: str, status: int = 400):
+    return json_response({"error": {"code": code, "message": message}}, status)
 
 
 @bp.delete("/requests")

@@ -1,13 +1,13 @@
 """Control-flow activities (adf-semantics.md section 3.8)."""
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ..engine import FAILED, SUCCEEDED, ActivityError, Call, _seconds
-from ..records import new_id
 
 MAX_BATCH = 50
 
@@ -62,18 +62,18 @@ def if_condition(call: Call) -> dict:
     if not isinstance(result, bool):
         raise ActivityError(f"The IfCondition expression must be a boolean, not {result!r}")
     branch = call.props.get("ifTrueActivities" if result else "ifFalseActivities") or []
-    _run_branch(call, branch)
+    _run_branch(call, branch, "true" if result else "false")
     return {}
 
 
 def switch(call: Call) -> dict:
     on = call.evaluate(call.props.get("on"))
-    chosen = call.props.get("defaultActivities") or []
+    chosen, branch = call.props.get("defaultActivities") or [], "default"
     for case in call.props.get("cases") or []:
         if isinstance(case, dict) and str(case.get("value")) == str(on):  # case-sensitive (inferred)
-            chosen = case.get("activities") or []
+            chosen, branch = case.get("activities") or [], f"case {case.get('value')}"
             break
-    _run_branch(call, chosen)
+    _run_branch(call, chosen, branch)
     return {}
 
 
@@ -87,17 +87,18 @@ def for_each(call: Call) -> dict:
     statuses: list[str] = []
     lock = threading.Lock()
 
-    def iteration(item: Any) -> None:
-        status, _ = call.engine.run_scope(call.execution, body, call.context.replace(item=item), call.deadline)
+    def iteration(index: int, item: Any) -> None:
+        status, _ = call.engine.run_scope(call.execution, body, call.context.replace(item=item), call.deadline,
+                                          f"{call.scope}{call.name}[{index}]/")
         with lock:
             statuses.append(status)
 
     if sequential:
-        for item in items:
-            iteration(item)
+        for index, item in enumerate(items):
+            iteration(index, item)
     else:
         with ThreadPoolExecutor(max_workers=max(1, batch), thread_name_prefix="foreach") as pool:
-            list(pool.map(iteration, items))
+            list(pool.map(iteration, range(len(items)), items))
     if FAILED in statuses:
         raise ActivityError(f"{statuses.count(FAILED)} of {len(items)} iteration(s) failed.", "ActivityFailed")
     return {}
@@ -110,9 +111,9 @@ def until(call: Call) -> dict:
     if call.deadline is not None:  # an enclosing Until's timeout bounds this one too
         deadline = call.deadline if deadline is None else min(deadline, call.deadline)
     deadline_call = Call(call.engine, call.execution, call.activity, call.context, deadline, call.record)
-    while True:
+    for iteration in itertools.count():
         status, error = call.engine.run_scope(call.execution, call.props.get("activities") or [], call.context,
-                                              deadline)
+                                              deadline, f"{call.scope}{call.name}#{iteration}/")
         deadline_call.check_deadline(f"the Until timeout {call.props.get('timeout') or '7.00:00:00'}")
         if status == FAILED:
             raise ActivityError((error or {}).get("message", "An activity inside Until failed."), "ActivityFailed")
@@ -163,7 +164,7 @@ def _start_in_background(call: Call, name: str, parameters: dict, invoked_by: di
     """waitOnCompletion false: the activity succeeds once the child run is started."""
     pipeline = call.engine.definitions.pipeline(name)  # an unknown pipeline or a bad parameter fails the
     call.engine.definitions.bind_parameters(pipeline, parameters)  # activity now, not the background thread
-    run_id = new_id()
+    run_id = call.engine.ids.new("child", invoked_by["id"])
     thread = threading.Thread(target=call.engine.run, name=f"child-{name}", daemon=True,
                               args=(name, parameters), kwargs={"invoked_by": invoked_by, "parent": call.execution,
                                                                "run_id": run_id})
@@ -197,8 +198,9 @@ def _declared(call: Call, name: Any) -> None:
         raise ActivityError(f"The variable '{name}' is not declared in pipeline '{call.execution.record.pipeline_name}'.")
 
 
-def _run_branch(call: Call, activities: list) -> None:
-    status, error = call.engine.run_scope(call.execution, activities, call.context, call.deadline)
+def _run_branch(call: Call, activities: list, branch: str) -> None:
+    status, error = call.engine.run_scope(call.execution, activities, call.context, call.deadline,
+                                          f"{call.scope}{call.name}({branch})/")
     if status == FAILED:
         raise ActivityError((error or {}).get("message", "An activity in the branch failed."), "ActivityFailed")
 

@@ -1,39 +1,79 @@
-"""The ``adfemu`` command: wires the emulator (and later the runner) to the command line."""
+"""The ``adfemu`` command: serve the emulated Azure side, validate definitions, run pipelines."""
 from __future__ import annotations
 
+import json
 import logging
 import signal
 import sys
 import threading
+from pathlib import Path
 
 import click
-
 
 
 @click.group()
 @click.version_option(package_name="adfemu")
 def main() -> None:
-    """Emulate Azure ML Studio (classic) web services and run ADF pipelines against them, offline."""
+    """Run, test and debug Azure Data Factory pipelines that retrain Azure ML Studio (classic) models, offline.
+
+    \b
+    Examples:
+      adfemu run fixtures/seed-factory-corrected --pipeline LookupPipelineDemo --data fixtures/seed-data
+      adfemu validate my-factory/
+      adfemu serve --factory my-factory/ --data test-data/
+    """
+
+
+def _data_specs(specs: tuple[str, ...]) -> list[tuple[str | None, str]]:
+    """``[ACCOUNT=]DIR`` values of --data: (account or None, folder)."""
+    found = []
+    for spec in specs:
+        account, sep, folder = spec.partition("=")
+        found.append((account, folder) if sep and not Path(spec).exists() else (None, spec))
+    return found
+
+
+def _upload_data(env, specs: tuple[str, ...], default_account) -> None:
+    """--data: each folder's first-level folders are containers of an account."""
+    from adfemu import AdfemuError, StorageError
+    for account, folder in _data_specs(specs):
+        try:
+            account = account or default_account()
+            count = env.upload_folder(folder, account)
+        except AdfemuError as exc:
+            raise StorageError(f"--data {folder}: {exc}") from None
+        click.echo(f"data: {count} file(s) from {folder} uploaded to storage account {account}")
 
 
 @main.command()
 @click.option("--config", "config_path", type=click.Path(dir_okay=False),
               help="Emulator config (JSON): workspaces, web services, endpoints.")
 @click.option("--factory", "factory_path", type=click.Path(exists=True),
-              help="Provision the web services this ADF factory expects (instead of --config).")
+              help="Provision the web services and storage accounts this ADF factory expects (instead of --config).")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=0, show_default=True, type=click.IntRange(0, 65535), help="Port; 0 picks a free one.")
 @click.option("--storage", "storage", default=None, metavar="CONNSTR",
               help="Use a running Azurite through this connection string instead of starting one.")
+@click.option("--data", "data", multiple=True, metavar="[ACCOUNT=]DIR",
+              help="Upload DIR at start: its first-level folders are containers (of the factory's storage "
+                   "account, or ACCOUNT). Repeatable.")
 @click.option("--https", "https", is_flag=True,
               help="Serve TLS (Azure AD and Resource Manager included) with a certificate from a new local CA.")
 @click.option("--ca-file", "ca_file", type=click.Path(dir_okay=False), default=None,
               help="With --https: where to write the CA bundle (default: a temporary file, removed on exit).")
 @click.option("--verbose", is_flag=True, help="Log every request (secrets masked).")
 def serve(config_path: str | None, factory_path: str | None, host: str, port: int, storage: str | None,
-          https: bool, ca_file: str | None, verbose: bool) -> None:
-    """Serve the emulated AML web services until Ctrl-C or SIGTERM."""
-    from adfemu.emulator.azurite import DEV_ACCOUNT, AzuriteError
+          data: tuple[str, ...], https: bool, ca_file: str | None, verbose: bool) -> None:
+    """Serve the emulated Azure side (AML classic, Resource Manager, Azure AD, on Azurite) until Ctrl-C or
+    SIGTERM. The banner gives its URL and the connection string of every storage account.
+
+    \b
+    Examples:
+      adfemu serve --config fixtures/seed-emulator.json
+      adfemu serve --factory fixtures/seed-factory-corrected --data fixtures/seed-data --https
+    """
+    import adfemu
+    from adfemu.emulator.azurite import DEV_ACCOUNT
     from adfemu.emulator.config import ConfigError, load
     from adfemu.emulator.server import start_stack
 
@@ -42,22 +82,35 @@ def serve(config_path: str | None, factory_path: str | None, host: str, port: in
         raise click.UsageError("give exactly one of --config and --factory")
     if ca_file and not https:
         raise click.UsageError("--ca-file needs --https")
+    factory = None
     try:
-        config = load(config_path) if config_path else _provisioned(factory_path)
-    except ConfigError as exc:
-        raise click.ClickException(f"invalid config:\n{exc}") from None
+        if config_path:
+            config = load(config_path)
+        else:
+            factory = adfemu.load(factory_path)
+            config, notes = _provisioned(factory)
+            for note in notes:
+                click.echo(f"provisioned: {note}")
+    except (ConfigError, adfemu.FactoryError) as exc:
+        raise click.ClickException(f"invalid {'config' if config_path else 'factory'}:\n{exc}") from None
     try:
         stack = start_stack(config, host, port, storage, https=https, ca_bundle=ca_file)
-    except (AzuriteError, OSError) as exc:
+    except Exception as exc:  # AzuriteError, OSError: one line, no traceback
         raise click.ClickException(f"cannot start: {exc}") from None
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
+        env = adfemu.Environment(stack.url, stack.emulator.store.azurite_url, ca_bundle=stack.ca_bundle)
+        env.storage.keys.update(config.storage_accounts)
+        try:
+            _upload_data(env, data, factory.storage_account if factory else (lambda: DEV_ACCOUNT))
+        except adfemu.AdfemuError as exc:
+            raise click.ClickException(str(exc)) from None
         click.echo(f"adfemu emulator listening on {stack.url}")
         click.echo(f"storage: {stack.emulator.store.azurite_url}"
                    + (" (started by adfemu)" if stack.azurite else " (given with --storage)"))
-        if stack.azurite:
-            click.echo(f"storage connection string: {stack.azurite.connection_string(DEV_ACCOUNT)}")
+        for account in [DEV_ACCOUNT, *sorted(config.storage_accounts)]:
+            click.echo(f"storage connection string ({account}): {env.connection_string(account)}")
         if stack.ca_bundle:
             click.echo(f"CA bundle: {stack.ca_bundle}   (trust it: REQUESTS_CA_BUNDLE or connection_verify)")
         click.echo(f"health: {stack.url}/_emulator/health   (Ctrl-C to stop)")
@@ -71,20 +124,11 @@ def serve(config_path: str | None, factory_path: str | None, host: str, port: in
         click.echo("adfemu stopped")
 
 
-def _provisioned(factory_path: str):
-    """The emulator config that a factory's AzureML linked services and activities imply."""
+def _provisioned(factory):
+    """The emulator config that a factory's AzureML linked services, activities and storage imply."""
     from adfemu.emulator.config import from_document
-    from adfemu.runner.definitions import Definitions, DefinitionsError
-    from adfemu.runner.factory import LoadError, load_paths
-    from adfemu.runner.provision import emulator_config
-    try:
-        definitions = Definitions.from_factory(load_paths([factory_path])[0])
-    except (LoadError, DefinitionsError) as exc:
-        raise click.ClickException(f"cannot provision from {factory_path}: {exc}") from None
-    document, notes = emulator_config(definitions)
-    for note in notes:
-        click.echo(f"provisioned: {note}")
-    return from_document(document, f"<provisioned from {factory_path}>")
+    document, notes = factory.emulator_config()
+    return from_document(document, f"<provisioned from {factory.path}>"), notes
 
 
 @main.command()
@@ -98,6 +142,11 @@ def validate(paths: tuple[str, ...], fmt: str, strict: bool) -> None:
     PATHS are factory folders (ADF git layout; a folder holding several factory roots validates each
     on its own), ARM template exports (ARMTemplateForFactory.json) or single definition files.
     Exit 0 without errors, 1 with errors, 2 when the input cannot be read.
+
+    \b
+    Examples:
+      adfemu validate my-factory/
+      adfemu validate ARMTemplateForFactory.json --format junit > validate.xml
     """
     from adfemu import report
     from adfemu.runner.factory import LoadError, load_paths
@@ -131,7 +180,15 @@ def validate(paths: tuple[str, ...], fmt: str, strict: bool) -> None:
 @click.argument("factory", nargs=-1, required=True)
 @click.option("--pipeline", "pipeline_name", required=True, help="The pipeline to run.")
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="A pipeline parameter (repeatable).")
+@click.option("--data", "data", multiple=True, metavar="[ACCOUNT=]DIR",
+              help="Upload DIR before the run: its first-level folders are containers of the factory's storage "
+                   "account (ACCOUNT=DIR when it names several). Repeatable.")
+@click.option("--save-storage", "save_storage", type=click.Path(file_okay=False),
+              help="After the run, write every blob of every account to DIR/<account>/<container>/<path>.")
 @click.option("--output", "output", type=click.Path(dir_okay=False), help="Write the run record (JSON) here.")
+@click.option("--now", "now", metavar="ISO", help="Fix the clock: utcNow(), pipeline().TriggerTime and the "
+              "records' start (e.g. 2024-06-01T00:00:00Z).")
+@click.option("--seed", "seed", type=int, help="Make run ids, guid() and rand() reproducible.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False),
               help="Emulator config to serve (default: provisioned from the factory's AzureML linked services).")
 @click.option("--emulator", "emulator_url", metavar="URL", help="Use a running `adfemu serve` at URL.")
@@ -147,31 +204,39 @@ def validate(paths: tuple[str, ...], fmt: str, strict: bool) -> None:
 @click.option("--lenient", is_flag=True, help="Accept BES blob names without a file extension (AML refuses them).")
 @click.option("--stubs", "stubs_path", type=click.Path(dir_okay=False),
               help='Outcomes for activity types adfemu does not run: {"<type>": {"status", "output", "error"}}.')
-def run(factory, pipeline_name, params, output, config_path, emulator_url, storage, https, ca_bundle, secrets_path,
-        time_scale, real_time, lenient, stubs_path):
-    """Run an ADF pipeline offline against the emulated services.
+def run(factory, pipeline_name, params, data, save_storage, output, now, seed, config_path, emulator_url, storage,
+        https, ca_bundle, secrets_path, time_scale, real_time, lenient, stubs_path):
+    """Run an ADF pipeline offline against the emulated Azure side (started for the run, or --emulator).
 
-    Exit 0 when the pipeline run Succeeded, 1 when it Failed, 2 for invalid input.
+    Exit 0 when the pipeline run Succeeded, 1 when it Failed, 2 for invalid input or when the emulated side
+    cannot start.
+
+    \b
+    Examples:
+      adfemu run fixtures/seed-factory-corrected --pipeline LookupPipelineDemo --data fixtures/seed-data
+      adfemu run fixtures/seed-factory-corrected --pipeline LookupPipelineDemo --data fixtures/seed-data \\
+          --save-storage out/ --output run.json --now 2024-06-01T00:00:00Z --seed 1
     """
-    import json
-
+    import adfemu
     from adfemu import console
-    from adfemu.session import session
-    from adfemu.runner.definitions import Definitions, DefinitionsError
-    from adfemu.runner.factory import LoadError, load_paths
+    from adfemu.runner.stubs import StubError, load_stubs
 
     def invalid(message: str) -> None:
         click.echo(f"adfemu run: {message}", err=True)
         sys.exit(2)
 
+    secrets = {}
+    if secrets_path:
+        try:
+            with open(secrets_path, encoding="utf-8") as handle:
+                secrets = json.load(handle)
+        except (OSError, ValueError) as exc:
+            invalid(f"cannot read the secrets file {secrets_path}: {type(exc).__name__}")
     try:
-        factories = load_paths(list(factory))
-        definitions = Definitions.from_factory(factories[0])
-    except LoadError as exc:
-        invalid(str(exc))
-    except DefinitionsError as exc:
-        for finding in exc.findings:
-            click.echo(f"{finding.source}: {finding.pointer}: {finding.code}: {finding.message}", err=True)
+        loaded = adfemu.load(list(factory), secrets=secrets)
+    except adfemu.FactoryError as exc:
+        for problem in exc.problems[1:]:  # the message names the first
+            click.echo(problem, err=True)
         invalid(str(exc))
     values = {}
     for item in params:
@@ -179,38 +244,59 @@ def run(factory, pipeline_name, params, output, config_path, emulator_url, stora
         if not sep:
             invalid(f"--param '{item}' is not NAME=VALUE")
         values[name] = value
-    vaults = {}
-    if secrets_path:
-        try:
-            with open(secrets_path, encoding="utf-8") as handle:
-                vaults = json.load(handle)
-        except (OSError, ValueError) as exc:
-            invalid(f"cannot read the secrets file {secrets_path}: {type(exc).__name__}")
     stubs = {}
     if stubs_path:
-        from adfemu.runner.stubs import StubError, load_stubs
         try:
             stubs = load_stubs(stubs_path)
         except StubError as exc:
             invalid(str(exc))
-    console.warnings(definitions.warnings)
+    console.warnings(loaded.definitions.warnings)
     if lenient:
         click.echo("--lenient: BES blob names without a file extension are accepted (the real service refuses them)")
-    notes: list[str] = []
+    settings = dict(time_scale=1.0 if real_time else time_scale, secrets=secrets, stubs=stubs, now=now, seed=seed)
     try:
-        with session(definitions, config_path=config_path, emulator_url=emulator_url, storage=storage,
-                     time_scale=1.0 if real_time else time_scale, vaults=vaults, lenient=lenient,
-                     https=https, ca_bundle=ca_bundle, notes=notes, stubs=stubs) as active:
-            for note in notes:
-                click.echo(f"provisioned: {note}")
-            record = active.engine.run(pipeline_name, values)
-    except (DefinitionsError, ValueError) as exc:
+        if emulator_url:
+            env = adfemu.connect(emulator_url, ca_bundle=ca_bundle, provision=config_path is None, **settings)
+        else:
+            if config_path is None:
+                for note in loaded.emulator_config(lenient)[1]:
+                    click.echo(f"provisioned: {note}")
+            env = adfemu.start(loaded, config=config_path, https=https, storage=storage, lenient=lenient, **settings)
+    except adfemu.AdfemuError as exc:
         invalid(str(exc))
-    console.summary(record)
+    with env:
+        try:
+            env.load(loaded)
+            _upload_data(env, data, loaded.storage_account)
+            result = env.run(loaded, pipeline_name, values)
+        except adfemu.AdfemuError as exc:
+            invalid(str(exc))
+        if save_storage:
+            click.echo(f"storage: {env.save_storage(save_storage)} blob(s) written to {save_storage}")
+    console.summary(result.record)
     if output:
         with open(output, "w", encoding="utf-8") as handle:
-            json.dump(record.document(), handle, indent=2)
-    sys.exit(0 if record.status == "Succeeded" else 1)
+            json.dump(result.record, handle, indent=2)
+    sys.exit(0 if result.status == "Succeeded" else 1)
+
+
+@main.command("install-azurite")
+@click.option("--force", is_flag=True, help="Reinstall even when the cache already has it.")
+def install_azurite(force: bool) -> None:
+    """Install the Azurite version adfemu pins, with npm, into a per-user cache where adfemu finds it
+    ($ADFEMU_CACHE, else $XDG_CACHE_HOME/adfemu or ~/.cache/adfemu). Needs Node.js and npm.
+
+    \b
+    Example:
+      adfemu install-azurite
+    """
+    from adfemu.emulator.azurite import AzuriteError, install
+
+    try:
+        path = install(force=force, echo=click.echo)
+    except AzuriteError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Azurite installed: {path}")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,6 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from adfemu.runner.records import PipelineRun
 from adfemu.schemas.entities import Finding
 
 _console = Console(highlight=False)
@@ -18,12 +17,14 @@ def warnings(findings: list[Finding], shown: int = 5) -> None:
         _console.print(f"  {f.source}: {f.pointer}: {f.message}", markup=False)
 
 
-def summary(record: PipelineRun) -> None:
-    table = Table("activity", "type", "status", "ms", "error", title=f"pipeline {record.pipeline_name}")
-    for run in sorted(record.activity_runs, key=lambda r: r.start):
-        data = run.as_dict()
-        error = (run.error or {}).get("message", "")
-        table.add_row(run.activity_name, run.activity_type, run.status, str(data["durationInMs"] or 0), error)
+def summary(record: dict) -> None:
+    """The activity table of a run record (the run.json document)."""
+    run = record["pipelineRun"]
+    table = Table("activity", "type", "status", "ms", "error", title=f"pipeline {run['pipelineName']}")
+    for activity in record["activityRuns"]:
+        error = (activity.get("error") or {}).get("message", "")
+        table.add_row(activity["activityName"], activity["activityType"], activity["status"],
+                      str(activity["durationInMs"] or 0), error)
     _console.print(table)
-    _console.print(f"run {record.run_id}: {record.status}" + (f" - {record.message}" if record.message else ""),
+    _console.print(f"run {run['runId']}: {run['status']}" + (f" - {run['message']}" if run["message"] else ""),
                    markup=False)

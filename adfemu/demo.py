@@ -20,14 +20,10 @@ import sys
 from pathlib import Path
 
 import requests
-from azure.storage.blob import BlobServiceClient
 from rich.console import Console
 from rich.table import Table
 
-from adfemu.session import session
-from adfemu.emulator.azurite import DEV_ACCOUNT, DEV_KEY
-from adfemu.runner.definitions import Definitions
-from adfemu.runner.factory import load_paths
+import adfemu
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
@@ -36,24 +32,23 @@ console = Console(highlight=False)
 
 
 def main() -> int:
-    corrected = Definitions.from_factory(load_paths([str(FIXTURES / "seed-factory-corrected")])[0])
-    arm_flavour = Definitions.from_factory(load_paths([str(FIXTURES / "seed-factory-arm")])[0])
+    corrected = adfemu.load(FIXTURES / "seed-factory-corrected")
+    arm_flavour = adfemu.load(FIXTURES / "seed-factory-arm")
     published = _with_published_pipeline()
-    scoring = _scoring_endpoint()
     console.rule("[bold]adfemu demo: retrain and update an AML Studio (classic) model, offline")
-    with session(corrected, config_path=str(FIXTURES / "seed-emulator.json"), https=True) as active:
-        console.print(f"emulator {active.emulator_url}   storage {active.storage_url} (Azurite, in memory)")
-        _upload_training_data(active.storage_url)
+    with adfemu.start(config=FIXTURES / "seed-emulator.json", https=True) as env:
+        console.print(f"emulator {env.url}   storage {env.storage_url} (Azurite)", markup=False)
+        env.upload_folder(FIXTURES / "seed-data")
         columns, rows = _score_rows()
-        http = _Trusting(active.ca_bundle)
-        before = _score(http, active.emulator_url, scoring, columns, rows)
-        arm_before = _score_arm(http, active.emulator_url, columns, rows)
+        http = _Trusting(env.ca_bundle)
+        before = _score(env, corrected, columns, rows)
+        arm_before = _score_arm(http, env.url, columns, rows)
 
         console.rule(f"{PIPELINE} (seed, paths corrected)")
-        run = active.engine.run(PIPELINE)
-        for record in run.activity_runs:
-            console.print(f"  {record.activity_name:<18} {record.status}", markup=False)
-        after = _score(http, active.emulator_url, scoring, columns, rows)
+        run = env.run(corrected, PIPELINE)
+        for activity in run.activities:
+            console.print(f"  {activity.name:<18} {activity.status}", markup=False)
+        after = _score(env, corrected, columns, rows)
         table = Table("row", "before retraining", "after retraining", title="predictions of the updated endpoint")
         for i, (b, a) in enumerate(zip(before, after)):
             table.add_row(str(i), f"{b:.2f}", f"{a:.2f}")
@@ -61,25 +56,22 @@ def main() -> int:
         corrected_ok = run.status == "Succeeded" and before != after
 
         console.rule(f"{PIPELINE} as published")
-        active.engine.definitions = published
-        failed = active.engine.run(PIPELINE)
-        runs = {r.activity_name: r for r in failed.activity_runs}
-        bes = runs["amlBEGetilearner"]
+        failed = env.run(published, PIPELINE)
+        bes, update = failed.activity("amlBEGetilearner"), failed.activity("amlUpdateResource")
         console.print(f"  amlBEGetilearner {bes.status} (errorCode {bes.error['errorCode']}): {bes.error['message']}",
                       markup=False)
-        console.print(f"  amlUpdateResource {runs['amlUpdateResource'].status}; pipeline {failed.status}", markup=False)
+        console.print(f"  amlUpdateResource {update.status}; pipeline {failed.status}", markup=False)
         console.print("  why: AML requires a file extension on BES blobs (.csv/.tsv/.arff, .ilearner for the "
                       "model); the published FilePaths have none.", markup=False)
         published_ok = (failed.status == "Failed" and "InvalidBlobExtension" not in bes.error["message"]
                         and "has an invalid or missing file extension" in bes.error["message"]
-                        and runs["amlUpdateResource"].status == "Skipped")
+                        and update.status == "Skipped")
 
         console.rule(f"{PIPELINE} with the ARM flavour of updatableScoringEndpoint2 (as published)")
-        active.engine.definitions = arm_flavour
-        arm_run = active.engine.run(PIPELINE)
-        for record in arm_run.activity_runs:
-            console.print(f"  {record.activity_name:<18} {record.status}", markup=False)
-        arm_after = _score_arm(http, active.emulator_url, columns, rows)
+        arm_run = env.run(arm_flavour, PIPELINE)
+        for activity in arm_run.activities:
+            console.print(f"  {activity.name:<18} {activity.status}", markup=False)
+        arm_after = _score_arm(http, env.url, columns, rows)
         table = Table("row", "before", "after", title="predictions of the ARM web service myWebService (RRS)")
         for i, (b, a) in enumerate(zip(arm_before, arm_after)):
             table.add_row(str(i), f"{b:.2f}", f"{a:.2f}")
@@ -90,31 +82,10 @@ def main() -> int:
     return 0 if ok else 1
 
 
-def _with_published_pipeline() -> Definitions:
+def _with_published_pipeline() -> adfemu.Factory:
     """The corrected factory's linked services with the pipeline exactly as published."""
-    factory = load_paths([str(FIXTURES / "seed-factory-corrected")])[0]
-    source = load_paths([str(FIXTURES / "seed-factory" / "pipeline" / f"{PIPELINE}.json")])[0]
-    factory.entities = [e for e in factory.entities if e.kind != "pipeline"] + source.entities
-    factory.positions.update(source.positions)
-    return Definitions.from_factory(factory)
-
-
-def _scoring_endpoint() -> tuple[str, str]:
-    import json
-    config = json.loads((FIXTURES / "seed-emulator.json").read_text())
-    ws = config["workspaces"][0]
-    endpoint = ws["webServices"][1]["endpoints"][1]
-    return f"/workspaces/{ws['id']}/services/{endpoint['id']}", endpoint["primaryKey"]
-
-
-def _upload_training_data(storage_url: str) -> None:
-    blobs = BlobServiceClient.from_connection_string(
-        f"DefaultEndpointsProtocol=http;AccountName={DEV_ACCOUNT};AccountKey={DEV_KEY};"
-        f"BlobEndpoint={storage_url}/{DEV_ACCOUNT};")
-    container = blobs.get_container_client("azuremltesting")
-    if not container.exists():
-        container.create_container()
-    container.upload_blob("input/train.csv", (FIXTURES / "data" / "train.csv").read_bytes(), overwrite=True)
+    linked = sorted((FIXTURES / "seed-factory-corrected" / "linkedService").glob("*.json"))
+    return adfemu.load([*linked, FIXTURES / "seed-factory" / "pipeline" / f"{PIPELINE}.json"])
 
 
 def _score_rows() -> tuple[list[str], list[list[str]]]:
@@ -137,14 +108,10 @@ class _Trusting(requests.Session):
         return super().request(*args, **kwargs)
 
 
-def _score(http: requests.Session, url: str, endpoint: tuple[str, str], columns: list[str],
-           rows: list[list[str]]) -> list[float]:
-    path, key = endpoint
-    r = http.post(f"{url}{path}/execute?api-version=2.0&details=true", timeout=30,
-                  headers={"Authorization": f"Bearer {key}"},
-                  json={"Inputs": {"input1": {"ColumnNames": columns, "Values": rows}}, "GlobalParameters": {}})
-    r.raise_for_status()
-    return [float(row[-1]) for row in r.json()["Results"]["output1"]["value"]["Values"]]
+def _score(env: adfemu.Environment, factory: adfemu.Factory, columns: list[str], rows: list[list[str]]) -> list[float]:
+    """Through the endpoint behind the linked service that Update Resource updates."""
+    scored = env.score(factory, "updatableScoringEndpoint2", [dict(zip(columns, row)) for row in rows])
+    return [float(row["Scored Labels"]) for row in scored]
 
 
 def _score_arm(http: requests.Session, url: str, columns: list[str], rows: list[list[str]]) -> list[float]:

@@ -72,6 +72,27 @@ def find_azurite_blob() -> str:
                        "`npm install azurite` in your project, or set ADFEMU_AZURITE to an azurite-blob executable")
 
 
+def install(force: bool = False, echo=print) -> Path:
+    """`adfemu install-azurite`: ``npm ci`` of the pinned package.json and lockfile into ``user_cache()``."""
+    target = user_cache()
+    executable = target / "node_modules" / ".bin" / "azurite-blob"
+    if executable.exists() and not force:
+        echo(f"already installed in {target}")
+        return executable
+    npm = shutil.which("npm")
+    if npm is None:
+        raise AzuriteError("npm is not installed (it comes with Node.js 20 or newer): install Node.js, then retry")
+    target.mkdir(parents=True, exist_ok=True)
+    for name in ("package.json", "package-lock.json"):
+        shutil.copyfile(PIN / name, target / name)
+    echo(f"npm ci in {target} (Azurite {_pinned_version()}; this takes about a minute)")
+    result = subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=target,
+                            capture_output=True, text=True)
+    if result.returncode != 0 or not executable.exists():
+        raise AzuriteError(f"npm ci failed in {target}: {_last([result.stderr or result.stdout])}")
+    return executable
+
+
 def _needs_node(executable: str) -> None:
     """azurite-blob is a Node.js script: without ``node`` the exec fails with a confusing 'No such file'."""
     try:

@@ -148,7 +148,15 @@ def _key(value: Any, defs: Definitions, vaults: dict) -> str:
 
 def storage_accounts(defs: Definitions, vaults: dict) -> dict[str, str]:
     """Account name -> key of every storage linked service's connection string (not the dev account)."""
-    accounts = {}
+    return {name: key for name, key in _connection_accounts(defs, vaults) if key and name != "devstoreaccount1"}
+
+
+def storage_account_names(defs: Definitions, vaults: dict) -> list[str]:
+    """Every account the storage linked services name in their connection strings (the dev account included)."""
+    return sorted({name for name, _ in _connection_accounts(defs, vaults)})
+
+
+def _connection_accounts(defs: Definitions, vaults: dict) -> Iterator[tuple[str, str | None]]:
     for ls in defs.linked_services.values():
         props = ls.get("properties") or {}
         if props.get("type") not in ("AzureStorage", "AzureBlobStorage"):
@@ -158,9 +166,10 @@ def storage_accounts(defs: Definitions, vaults: dict) -> dict[str, str]:
         except SecretError:
             continue
         name, key = ACCOUNT.search(text), KEY.search(text)
-        if name and key and name.group(1) != "devstoreaccount1":
-            accounts[name.group(1)] = key.group(1)
-    return accounts
+        if name:
+            yield name.group(1), key.group(1) if key else None
+        elif re.search(r"UseDevelopmentStorage\s*=\s*true", text, re.I):
+            yield "devstoreaccount1", None
 
 
 def _principal(props: dict, defs: Definitions, vaults: dict) -> tuple[str, str, str] | None:

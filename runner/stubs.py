@@ -22,15 +22,23 @@ def load_stubs(path: str) -> dict[str, Callable[[Call], Any]]:
             document = json.load(handle)
     except (OSError, ValueError) as exc:
         raise StubError(f"cannot read the stubs file {path}: {exc}") from None
+    return stub_handlers(document, path)
+
+
+def stub_handlers(document: Any, source: str = "stubs") -> dict[str, Callable[[Call], Any]]:
+    """Handlers for a stubs document; a value may also be a handler itself (Python callers)."""
     if not isinstance(document, dict):
-        raise StubError(f"{path}: expected an object of activity type or name -> outcome")
-    by_name = {}
+        raise StubError(f"{source}: expected an object of activity type or name -> outcome")
+    outcomes, handlers = {}, {}
     for key, outcome in document.items():
+        if callable(outcome):
+            handlers[key] = outcome
+            continue
         if not isinstance(outcome, dict) or outcome.get("status", "Succeeded") not in ("Succeeded", "Failed"):
-            raise StubError(f"{path}: /{key}: an outcome is {{\"status\": \"Succeeded\" | \"Failed\", \"output\", "
+            raise StubError(f"{source}: /{key}: an outcome is {{\"status\": \"Succeeded\" | \"Failed\", \"output\", "
                             f"\"error\"}}")
-        by_name[key] = outcome
-    return {key: _handler(by_name) for key in by_name}
+        outcomes[key] = outcome
+    return {**{key: _handler(outcomes) for key in outcomes}, **handlers}
 
 
 def _handler(outcomes: dict[str, dict]) -> Callable[[Call], Any]:

@@ -26,6 +26,8 @@ from .helpers import CUSTOM_ACCOUNT, CUSTOM_KEY, TRAIN_CSV, Aml, extra_services
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 
+pytest_plugins = ("pytester",)  # tests/test_plugin.py runs user test sessions in a subprocess
+
 
 def seed_document() -> dict:
     return json.loads((FIXTURES / "seed-emulator.json").read_text())

@@ -74,3 +74,69 @@ def test_azurite_dies_with_a_killed_parent():
     finally:
         if not gone():
             os.kill(child, signal.SIGKILL)
+
+
+def test_start_failures_are_one_line_naming_the_cause(tmp_path, monkeypatch):
+    import socket
+
+    from adfemu.emulator import azurite as module
+
+    monkeypatch.setenv("ADFEMU_AZURITE", str(tmp_path / "missing"))
+    with pytest.raises(AzuriteError, match=r"^ADFEMU_AZURITE names .*missing, which does not exist$"):
+        Azurite().start(timeout=5)
+    monkeypatch.delenv("ADFEMU_AZURITE")
+
+    real = module.find_azurite_blob()
+    monkeypatch.setenv("PATH", str(tmp_path))  # no node on PATH
+    with pytest.raises(AzuriteError, match=r"^Node.js is not installed \(azurite-blob needs `node` on PATH"):
+        Azurite(executable=real).start(timeout=5)
+    monkeypatch.undo()
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        instance = Azurite(executable=real)
+        instance._port = port
+        with pytest.raises(AzuriteError, match=rf"^Azurite cannot listen: port {port} on 127.0.0.1 is in use$"):
+            instance.start(timeout=20)
+
+
+def test_not_installed_points_at_install_azurite(tmp_path, monkeypatch):
+    from adfemu.emulator import azurite as module
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setenv("ADFEMU_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(module, "__file__", str(tmp_path / "pkg" / "azurite.py"))  # as installed from a wheel
+    with pytest.raises(AzuriteError, match="^Azurite is not installed: run `adfemu install-azurite`"):
+        module.find_azurite_blob()
+
+
+def test_found_in_the_cache_of_install_azurite(tmp_path, monkeypatch):
+    from adfemu.emulator import azurite as module
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ADFEMU_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(module, "__file__", str(tmp_path / "pkg" / "azurite.py"))
+    cached = module.user_cache() / "node_modules" / ".bin" / "azurite-blob"
+    cached.parent.mkdir(parents=True)
+    cached.write_text("#!/usr/bin/env node\n")
+    assert module.find_azurite_blob() == str(cached)
+    assert module.user_cache().name == "azurite-3.37.0"
+
+
+def test_restart_with_new_accounts_keeps_blobs_and_the_port():
+    import base64
+
+    with Azurite() as instance:
+        client = BlobServiceClient.from_connection_string(instance.connection_string())
+        client.create_container("keptacross")
+        client.get_blob_client("keptacross", "a.txt").upload_blob(b"kept")
+        url, pid = instance.url, instance.pid
+        key = base64.b64encode(b"late-account-key-for-adfemu-tests-0000").decode()
+        instance.restart({"lateaccount": key})
+        assert instance.url == url and instance.pid != pid
+        assert client.get_blob_client("keptacross", "a.txt").download_blob().readall() == b"kept"
+        late = BlobServiceClient.from_connection_string(instance.connection_string("lateaccount"))
+        late.create_container("newone")

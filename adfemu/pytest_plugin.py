@@ -1,0 +1,57 @@
+"""The pytest plugin (registered through the ``pytest11`` entry point: installing adfemu is enough).
+
+Fixture ``adfemu``: an ``adfemu.Environment`` shared by the tests of one session (one per xdist worker),
+reset before each test (web services, models, jobs, journal, and every container). Options:
+
+- ``--adfemu-url URL`` / ``--adfemu-ca-bundle FILE``: use a running `adfemu serve` instead of starting one;
+- ini ``adfemu_factories``: factories (paths relative to the ini file) whose storage accounts and web services
+  exist from the start; a factory loaded later makes Azurite restart once for new accounts (blobs kept);
+- ini ``adfemu_config``: an emulator config to serve instead of provisioning from factories;
+- ini ``adfemu_https``: serve the emulator over HTTPS with a new local CA.
+"""
+from __future__ import annotations
+
+from typing import Iterator
+
+import pytest
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("adfemu", "adfemu: the emulated Azure side for ADF pipeline tests")
+    group.addoption("--adfemu-url", metavar="URL", help="use a running `adfemu serve` at URL instead of starting one")
+    group.addoption("--adfemu-ca-bundle", metavar="FILE", help="the CA bundle of an `adfemu serve --https`")
+    parser.addini("adfemu_factories", type="paths", default=[],
+                  help="factories provisioned when the emulator starts (paths relative to the ini file)")
+    parser.addini("adfemu_config", type="paths", default=[], help="an emulator config to serve (instead of "
+                  "provisioning web services from the factories)")
+    parser.addini("adfemu_https", type="bool", default=False, help="serve the emulator over HTTPS (a local CA)")
+
+
+@pytest.fixture(scope="session")
+def adfemu_environment(pytestconfig: pytest.Config) -> Iterator["adfemu.Environment"]:  # noqa: F821
+    """The session's environment (one per xdist worker): started here, or attached with --adfemu-url."""
+    import adfemu
+
+    url = pytestconfig.getoption("--adfemu-url")
+    try:
+        if url:
+            env = adfemu.connect(url, ca_bundle=pytestconfig.getoption("--adfemu-ca-bundle"))
+        else:
+            config = pytestconfig.getini("adfemu_config")
+            env = adfemu.start(*pytestconfig.getini("adfemu_factories"), config=config[0] if config else None,
+                               https=pytestconfig.getini("adfemu_https"))
+    except adfemu.AdfemuError as exc:  # one line for each test that needs it, no traceback
+        pytest.fail(f"adfemu: {exc}", pytrace=False)
+    try:
+        yield env
+    finally:
+        env.close()
+
+
+@pytest.fixture
+def adfemu(adfemu_environment: "adfemu.Environment") -> "adfemu.Environment":  # noqa: F811,F821
+    """The emulated Azure side, reset for this test: ``adfemu.run(factory, pipeline, ...)``,
+    ``adfemu.upload(path, data)``, ``adfemu.download(path)``, ``adfemu.list_blobs()``,
+    ``adfemu.score(factory, linked_service, rows)``, ``adfemu.requests(api)``, ``adfemu.load(factory)``."""
+    adfemu_environment.reset()
+    return adfemu_environment

@@ -34,7 +34,7 @@ from adfemu.runner.factory import load_paths
 from adfemu.schemas.adf import validate_factory
 from adfemu.schemas.entities import Entity, Factory
 
-CORPUS = Path("/work/shared/reference/real-adf-definitions")
+CORPUS = Path(__file__).resolve().parent.parent / "vendor" / "real-adf-definitions"
 CORPUS_FILES = 159
 SCALES = (1, 2, 5, 10)
 ROUNDS = {1: 5, 2: 3, 5: 1, 10: 1}   # about 1.6 s per corpus copy per round on the 2-core test machine

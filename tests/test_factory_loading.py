@@ -1,6 +1,6 @@
 """Loading factories (runner.factory) and reading JSON with positions (runner.jsontext).
 
-The corpus is /work/shared/reference/real-adf-definitions (see its SOURCE.md: 159 files, 3 repos);
+The corpus is vendor/real-adf-definitions (see its SOURCE.md: 159 files, 3 repos);
 git layout and ARM export: adf-semantics.md section 1.8; the seed's raw TAB: section 2.2.
 """
 from __future__ import annotations
@@ -22,9 +22,9 @@ from adfemu.runner.factory import (MAX_FILE_BYTES, LoadedFactory, LoadError, arm
 from adfemu.runner.jsontext import JsonTextError, decode, parse
 from adfemu.schemas.entities import Factory
 
-CORPUS = Path("/work/shared/reference/real-adf-definitions")
-SEED = Path("/work/shared/seed/update-azure-ml-models-with-update-resource-activity.txt")
-needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason="reference corpus not present")
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "vendor" / "real-adf-definitions"
+SEED_WITH_TAB = ROOT / "fixtures" / "seed-factory" / "linkedService" / "AzureMLLinkedService.json"  # verbatim
 
 ARM_SCHEMA = "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#"
 ARM_TYPE = {"pipeline": "pipelines", "linkedService": "linkedServices", "dataset": "datasets",
@@ -85,7 +85,6 @@ def kinds(factories) -> Counter:
 
 # --- the corpus ----------------------------------------------------------------------------------
 
-@needs_corpus
 def test_corpus_loads_into_one_factory_per_root_with_159_entities():
     factories = load_paths([str(CORPUS)])
     roots = sorted(os.path.relpath(f.root, CORPUS) for f in factories)
@@ -109,7 +108,6 @@ def test_corpus_loads_into_one_factory_per_root_with_159_entities():
             assert e.name == (stem if "{" in stem or not name else name)
 
 
-@needs_corpus
 def test_corpus_repos_load_one_by_one_and_shape_rules_agree_with_folders():
     per_repo = {p.name: load_paths([str(p)]) for p in sorted(CORPUS.iterdir()) if p.is_dir()}
     assert {name: len(fs) for name, fs in per_repo.items()} == {
@@ -120,7 +118,6 @@ def test_corpus_repos_load_one_by_one_and_shape_rules_agree_with_folders():
     assert [(e.source, e.kind) for e in everything if guess_kind(e.document) != e.kind] == []
 
 
-@needs_corpus
 def test_corpus_files_given_one_by_one_form_one_factory():
     files = sorted(str(p) for p in (CORPUS / "procfwk" / "DataFactory").rglob("*.json"))
     [loose] = load_paths(files)
@@ -156,7 +153,6 @@ def arm_template(git: LoadedFactory, factory_name: str = "myFactory") -> dict:
             "resources": resources}
 
 
-@needs_corpus
 @pytest.mark.parametrize("root", ["azure.datafactory.tools/test/BigFactorySample2", "procfwk/DataFactory",
                                   "azure-data-services-go-fast-codebase/solution/DataFactory/ADF",
                                   "azure-data-services-go-fast-codebase/solution/DataFactory/Templates"])
@@ -337,11 +333,8 @@ def test_positions_of_nested_pointers(tmp_path, encoding, newline):
     assert tab.hint == "escape it as \\t"
 
 
-@pytest.mark.skipif(not SEED.is_file(), reason="seed document not present")
 def test_seed_linked_service_with_raw_tab():
-    seed = SEED.read_text(encoding="utf-8")
-    start = seed.index("{", seed.index("Here is a sample linked service definition:"))
-    text = seed[start:seed.index("\n}\n", start) + 2]
+    text = SEED_WITH_TAB.read_text(encoding="utf-8")
     with pytest.raises(json.JSONDecodeError):
         json.loads(text)  # strict JSON rejects it
     parsed = parse(text, "seed")

@@ -1,15 +1,11 @@
 """The layering rules hold for the whole tree (import-linter contracts in pyproject.toml), and they bite."""
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-_spec = importlib.util.spec_from_file_location("layering", ROOT / "tools" / "layering.py")
-layering = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(layering)
+from .vendored import load_tool
+
+layering = load_tool("layering")
 
 
 def test_the_contracts_are_kept(tmp_path):

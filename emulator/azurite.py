@@ -32,7 +32,7 @@ class AzuriteError(RuntimeError):
     """Azurite could not be found, started or reached; the message is one line naming the cause."""
 
 
-PIN = Path(__file__).resolve().parent / "azurite_pin"  # package.json + package-lock.json (links to the repo's)
+PIN = Path(__file__).resolve().parent / "azurite-pin"  # package.json + package-lock.json (links to the repo's)
 
 
 def _pinned_version() -> str:

@@ -67,3 +67,16 @@ def test_a_failed_start_is_one_line_naming_the_cause(user_repo, monkeypatch):
     result.stdout.fnmatch_lines(["*adfemu: cannot start the emulated Azure side: ADFEMU_AZURITE names "
                                  "/nonexistent/azurite-blob, which does not exist*"])
     assert "Traceback" not in result.stdout.str()
+
+
+def test_factories_named_in_the_ini_file_exist_from_the_start(pytester):
+    shutil.copytree(ROOT / "tests" / "factories" / "twoaccounts", pytester.path / "twoaccounts")
+    pytester.makeini("[pytest]\nadfemu_factories = twoaccounts\n")
+    pytester.makepyfile(test_user='''
+def test_account_is_there_without_loading(adfemu):
+    adfemu.upload("data/x.csv", b"1", account="adfemualpha")
+    assert adfemu.list_blobs(account="adfemualpha") == ["data/x.csv"]
+    assert adfemu.requests() == []   # nothing was provisioned during the test
+''')
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)

@@ -9,7 +9,7 @@ What one round does is what ``adfemu validate PATH...`` does minus printing: ``l
 read and parse every file with positions), ``validate_factory`` on every factory (lenient mode: schema,
 leniency, semantic checks) and ``locate`` for every finding.
 
-* ``test_corpus``: the corpus as it is (/work/shared/reference/real-adf-definitions, 159 files in 4 factory
+* ``test_corpus``: the corpus as it is (vendor/real-adf-definitions, 159 files in 4 factory
   roots). Headline number: definitions per second (median round).
 * ``test_scaling_copies[N]``: the corpus copied N times (1, 2, 5, 10) into a tmp folder, each copy under its
   own renamed root, all given on one command line: N x 159 definitions in N x 4 factories.

@@ -1,4 +1,5 @@
-"""The emulated Azure AD: tenants, service principals, client-credentials tokens (arm-webservices-aad.md §4).
+"""The emulated Azure AD: tenants, service principals, client-credentials tokens, as the Microsoft identity
+platform documents them (the client credentials flow, access tokens and their claims).
 
 Tokens are real RS256 JWTs signed with a key made per emulator instance; the Resource Manager side
 verifies them with the same key (``verify``), so a token from elsewhere, or altered, is refused.

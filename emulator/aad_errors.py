@@ -1,4 +1,5 @@
-"""Azure AD token-endpoint errors: one class per AADSTS code (arm-webservices-aad.md §4.5).
+"""Azure AD token-endpoint errors: one class per AADSTS code (Microsoft Entra authentication and authorization
+error codes; texts as in public error reports).
 
 Rendered once, by ``apis.aad``, as ``{"error", "error_description", "error_codes", "timestamp",
 "trace_id", "correlation_id", "error_uri"}`` with the class's HTTP status.

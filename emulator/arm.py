@@ -1,4 +1,5 @@
-"""The emulated Resource Manager for ``Microsoft.MachineLearning/webServices`` (arm-webservices-aad.md §1-§3).
+"""The emulated Resource Manager for ``Microsoft.MachineLearning/webServices``, after its ARM spec
+(``vendor/arm-machinelearning/``, from Azure/azure-rest-api-specs) and ARM's conventions.
 
 State and rules only (no Flask): subscriptions, resource groups, role assignments, the web-service
 resources and their async operations. Every ARM web service is backed by an engine ``WebService`` of
@@ -31,7 +32,7 @@ PROVIDER, TYPE = "Microsoft.MachineLearning", "webServices"
 RESOURCE_TYPE = f"{PROVIDER}/{TYPE}"
 V2016, V2017 = errors.SUPPORTED_VERSIONS
 API_VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}(-[A-Za-z]+)?$")
-# Regions of Azure ML Studio (classic) web services: display name -> runtime host label (§7)
+# Regions of Azure ML Studio (classic) web services: display name -> runtime host label ({label}.services.azureml.net)
 REGIONS = {"southcentralus": "ussouthcentral", "westeurope": "europewest", "southeastasia": "asiasoutheast",
            "japaneast": "japaneast", "westcentralus": "uswestcentral", "eastus2": "useast2",
            "germanycentral": "germanycentral", "westus": "uswest"}
@@ -208,7 +209,7 @@ class ResourceManager:
         resource = ArmWebService(sub, group, arm["name"], location, dict(arm.get("tags", {})), properties, svc)
         self.services[_key(sub.id, group.name, resource.name)] = resource
 
-    # --- authentication and authorization (§3.3, §3.4) -----------------------------------------------
+    # --- authentication and authorization ------------------------------------------------------------
 
     def authenticate(self, header: str | None) -> dict:
         """The verified claims of the request's bearer token, or the ARM 401 the ladder stops at."""
@@ -246,7 +247,7 @@ class ResourceManager:
                     return
         raise errors.AuthorizationFailed(claims.get("appid"), claims.get("oid"), action, scope)
 
-    # --- api-version (§3.2) -------------------------------------------------------------------------
+    # --- api-version --------------------------------------------------------------------------------
 
     @staticmethod
     def api_version(args: dict, location: str = "southcentralus") -> str:
@@ -304,10 +305,10 @@ class ResourceManager:
             return resource, existing is None
 
     def patch(self, sub: Subscription, group_name: str, name: str, body: Any, version: str = V2017) -> ArmWebService:
-        """Merge: top-level fields replace, assets merge per key, absent fields stay (§2.1, inferred)."""
+        """Merge: top-level fields replace, assets merge per key, absent fields stay (inferred: the spec is silent)."""
         resource = self.get(sub, group_name, name)
         body = _resource_body(body)
-        patch = _properties(body.get("properties"))  # packageType on every PATCH too (§1.2)
+        patch = _properties(body.get("properties"))  # packageType on every PATCH too (the discriminator)
         _check_schema(patch, version, "WebServiceProperties", "properties")
         with self.lock:
             if resource.properties.get("readOnly"):
@@ -394,7 +395,7 @@ class ResourceManager:
 
     def _fetch(self, name: str, uri: str, credentials: str | None) -> bytes:
         """The blob at ``uri``: by its SAS, by the connection string in ``credentials``, or by the key
-        the emulator knows for the account (§6: all three forms)."""
+        the emulator knows for the account (how ADF fills ``locationInfo`` is not public: all three work)."""
         try:
             split = urlsplit(uri)
             host = split.hostname or ""
@@ -434,7 +435,7 @@ class ResourceManager:
     # --- rendering ----------------------------------------------------------------------------------
 
     def render(self, resource: ArmWebService, version: str, host: str) -> dict:
-        """The resource as GET shows it: no keys, no storage key, asset credentials blanked (§1.4)."""
+        """The resource as GET shows it: no keys, no storage key, asset credentials blanked (the spec's GET)."""
         props = copy.deepcopy(resource.properties)
         props.pop("keys", None)
         if isinstance(props.get("storageAccount"), dict):
@@ -487,7 +488,7 @@ def _resource_body(body: Any) -> dict:
 
 
 def _properties(props: Any) -> dict:
-    """``properties`` of a PUT/PATCH body: an object whose ``packageType`` is ``Graph`` (§1.2)."""
+    """``properties`` of a PUT/PATCH body: an object whose ``packageType`` is ``Graph`` (the spec's discriminator)."""
     if not isinstance(props, dict):
         raise errors.BadRequest("The request must contain 'properties' with 'packageType': 'Graph'.",
                                 target="properties")

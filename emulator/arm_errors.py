@@ -1,4 +1,5 @@
-"""Azure Resource Manager errors: one class per ARM error code (arm-webservices-aad.md §3).
+"""Azure Resource Manager errors: one class per ARM error code (codes and messages from Microsoft Learn's
+"Troubleshoot common Azure deployment errors" and public error reports; see docs/arm.md).
 
 Rendered once, by ``apis.arm``, as ``{"error": {"code", "message", "target", "details",
 "additionalInfo"}}`` with the class's HTTP status (401s add ``WWW-Authenticate``).
@@ -23,7 +24,7 @@ class ArmError(Exception):
                           "details": [], "additionalInfo": []}}
 
 
-# --- request validation (§3.2) ------------------------------------------------------------------
+# --- request validation -------------------------------------------------------------------------
 
 class MissingApiVersionParameter(ArmError):
     code = "MissingApiVersionParameter"
@@ -68,7 +69,7 @@ class InvalidModel(ArmError):
     template = "The asset '{0}' cannot be loaded from '{1}': {2}"
 
 
-# --- not found (§3.2) ---------------------------------------------------------------------------
+# --- not found ----------------------------------------------------------------------------------
 
 class SubscriptionNotFound(ArmError):
     status, code = 404, "SubscriptionNotFound"
@@ -101,7 +102,7 @@ class MethodNotAllowed(ArmError):
     template = "The requested method is not allowed on '{0}'."
 
 
-# --- authentication (§3.3) ----------------------------------------------------------------------
+# --- authentication -----------------------------------------------------------------------------
 
 class AuthenticationError(ArmError):
     status = 401
@@ -144,7 +145,7 @@ class InvalidAuthenticationTokenTenant(AuthenticationError):
                 "message, please try back later.")
 
 
-# --- authorization (§3.4) -----------------------------------------------------------------------
+# --- authorization ------------------------------------------------------------------------------
 
 class AuthorizationFailed(ArmError):
     status, code = 403, "AuthorizationFailed"

@@ -2,7 +2,8 @@
 
 Validation order follows the error catalogue: shape of the body, input names, output names,
 each blob reference (container, blob name, extension, credentials), global parameters; the
-existence of input blobs is checked last, at submit (aml-classic-protocol.md section 2.3, inferred).
+existence of input blobs is checked last, at submit (inferred: the catalogue's ``BlobNotFound`` is a 400,
+but when the service raised it is not documented).
 """
 from __future__ import annotations
 

@@ -2,12 +2,13 @@
 
 Every error the runtime and management APIs return is rendered once, by
 ``apis.render_aml_error``, as ``{"error": {"code", "message", "details": [...]}}``
-with the HTTP status of its class (aml-classic-protocol.md section 5).
+with the HTTP status of its class (Microsoft Learn: "Azure Machine Learning Studio (classic) REST API
+Error Codes").
 
 A class family (``BadArgument``, ``Unauthorized``...) fixes ``code``, ``status``
 and the class ``message``; a detail subclass fixes ``detail_code`` and its
 message ``template``. Messages are the catalogue texts verbatim, because ADF
-quotes them to its users (issue #32354).
+quotes them to its users (MicrosoftDocs/azure-docs#32354).
 """
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ class AmlError(Exception):
         return " ".join(m for m in (self.message, self.detail_message) if m)
 
 
-# --- class families (section 5.2) -------------------------------------------------------------
+# --- class families ---------------------------------------------------------------------------
 
 class BadArgument(AmlError):
     status, code, message = 400, "BadArgument", "Invalid argument provided."

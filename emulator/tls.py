@@ -1,6 +1,7 @@
 """HTTPS for the emulator: a throwaway local CA (trustme) and a server certificate for loopback.
 
-Azure SDK clients insist on https for Azure AD and Resource Manager (arm-webservices-aad.md §5);
+Azure SDK clients insist on https for Azure AD and Resource Manager (MSAL wants an https authority,
+azure-core refuses bearer tokens over http);
 they trust the CA through the bundle file written here (``connection_verify`` or REQUESTS_CA_BUNDLE).
 """
 from __future__ import annotations

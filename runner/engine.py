@@ -1,6 +1,8 @@
 """The pipeline engine: scopes, dependency conditions, Skipped cascades, the leaf rule, policies.
 
-ADF semantics (adf-semantics.md sections 3 and 4):
+ADF semantics, as Microsoft Learn documents them ("Pipelines and activities in Azure Data Factory and Azure
+Synapse Analytics" for dependencies, policies and activity state; "Errors and Conditional execution" for
+Skipped and the leaf rule):
 - an activity is evaluated once every activity it depends on is final; the ``dependsOn`` entries are
   AND-ed, the conditions inside one entry OR-ed (``Completed`` = Succeeded or Failed); an unmet
   activity is ``Skipped``, and Skipped propagates like any other status;

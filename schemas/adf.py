@@ -1,6 +1,6 @@
 """Validate an ADF factory as ADF's "Validate all" would: schema, leniency, then semantic checks.
 
-Default (lenient) mode reproduces what the service accepts (adf-semantics.md section 2): every
+Default (lenient) mode reproduces what the service accepts (measured on ``vendor/real-adf-definitions``): every
 leniency used is a warning at its JSON pointer, and the canonical document is what the schema
 and the semantic checks see. ``strict=True`` checks the documents against the spec as written.
 """
@@ -25,7 +25,7 @@ RESOURCE_DEFS = {"pipeline": "PipelineResource", "linkedService": "LinkedService
                  "credential": "CredentialResource", "managedVirtualNetwork": "ManagedVirtualNetworkResource",
                  "managedPrivateEndpoint": "ManagedPrivateEndpointResource",
                  "globalParameters": "GlobalParameterResource"}
-# What ADF accepts although the spec requires it (section 2.1): (definition of the object, missing property)
+# What ADF accepts although the spec requires it (seen in real factories): (definition of the object, missing property)
 TOLERATED_MISSING = {("TumblingWindowTrigger", "pipeline"), ("Pipeline", "activities")}
 
 # L4: the spec's minimum/maximum are reported by the lenient walker as warnings, not enforced

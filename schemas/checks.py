@@ -99,7 +99,7 @@ def unique_names(items: list[Item]) -> Iterator[Finding]:
 
 
 def name_problem(name: str, kind: str) -> str | None:
-    """ADF naming rules (adf-semantics.md section 5.1); None when the name is valid."""
+    """ADF naming rules (Microsoft Learn: "Azure Data Factory - naming rules"); None when the name is valid."""
     if not name:
         return "the name is empty"
     bad = sorted(set(name) & FORBIDDEN)

@@ -2,7 +2,7 @@
 
 ADF deserialises with case-insensitive member matching and tolerates values the spec's
 schema would reject. ``canonicalize`` walks a document alongside the generated schema
-(``adf.schema.json``, see ``schemas/generate.py`` for its vocabulary) and returns a copy with
+(``adf.schema.json``, see ``tools/generate_schemas.py`` for its vocabulary) and returns a copy with
 spec spelling, plus one warning per leniency used, each at the JSON pointer where the value
 is written:
 

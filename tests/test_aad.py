@@ -1,5 +1,5 @@
-"""Azure AD (client-credentials) as the emulator serves it over HTTPS: arm-webservices-aad.md §4,
-checklist items 23-28 and 30 (item 29, the real Azure SDK clients, is in test_azure_sdk_clients.py).
+"""Azure AD (client-credentials) as the emulator serves it over HTTPS: token responses, tenants, claims,
+errors and discovery documents (the real Azure SDK clients are in test_azure_sdk_clients.py).
 
 Every request goes over real HTTPS to the shared emulator (``arm`` fixture, trustme CA).
 """
@@ -61,7 +61,7 @@ def b64url_decode(text: str) -> bytes:
 
 
 def assert_aad_error(response: requests.Response, status: int, error: str, code: int) -> dict:
-    """The AAD error body of §4.5, complete and self-consistent."""
+    """The AAD error body, complete and self-consistent."""
     assert response.status_code == status, response.text
     assert response.headers["Content-Type"].startswith("application/json")
     body = response.json()
@@ -80,10 +80,10 @@ def assert_aad_error(response: requests.Response, status: int, error: str, code:
     return body
 
 
-# --- item 23: v1 and v2 token responses ---------------------------------------------------------------
+# --- v1 and v2 token responses ------------------------------------------------------------------------
 
 @pytest.mark.parametrize("resource", ["https://management.azure.com/", "https://management.core.windows.net/"])
-def test_v1_token_response_has_string_numbers_and_the_resource(arm, resource):  # item 23
+def test_v1_token_response_has_string_numbers_and_the_resource(arm, resource):
     before = int(time.time())
     r = post_token(arm, TENANT_DOMAIN, form(v2=False, resource=resource), v2=False)
     after = int(time.time())
@@ -93,7 +93,7 @@ def test_v1_token_response_has_string_numbers_and_the_resource(arm, resource):  
     assert body["resource"] == resource
     for name in ("expires_in", "ext_expires_in", "expires_on", "not_before"):
         assert isinstance(body[name], str) and body[name].isdigit(), (name, body[name])
-    assert 3000 <= int(body["expires_in"]) <= 5400  # about an hour (60-90 min, §4.4)
+    assert 3000 <= int(body["expires_in"]) <= 5400  # about an hour (60-90 min)
     assert body["ext_expires_in"] == body["expires_in"]
     assert before <= int(body["not_before"]) <= after
     assert int(body["expires_on"]) - int(body["not_before"]) == int(body["expires_in"])
@@ -103,7 +103,7 @@ def test_v1_token_response_has_string_numbers_and_the_resource(arm, resource):  
     assert claims["exp"] == int(body["expires_on"]) and claims["nbf"] == int(body["not_before"])
 
 
-def test_v2_token_response_has_integer_lifetimes_and_no_resource(arm):  # item 23
+def test_v2_token_response_has_integer_lifetimes_and_no_resource(arm):
     r = post_token(arm, TENANT_DOMAIN, form(v2=True), v2=True)
     assert r.status_code == 200, r.text
     body = r.json()
@@ -118,11 +118,11 @@ def test_v2_token_response_has_integer_lifetimes_and_no_resource(arm):  # item 2
     assert claims["exp"] - claims["iat"] == body["expires_in"]
 
 
-# --- item 24: the tenant segment, by GUID or by domain ---------------------------------------------------
+# --- the tenant segment, by GUID or by domain ------------------------------------------------------------
 
 @pytest.mark.parametrize("v2", [False, True], ids=["v1", "v2"])
 @pytest.mark.parametrize("tenant", [TENANT, TENANT_DOMAIN, "MyCompany.COM", TENANT.upper()])
-def test_tenant_by_guid_or_domain_gives_the_tenant_guid_in_tid_and_iss(arm, tenant, v2):  # item 24
+def test_tenant_by_guid_or_domain_gives_the_tenant_guid_in_tid_and_iss(arm, tenant, v2):
     r = post_token(arm, tenant, form(v2=v2), v2=v2)
     assert r.status_code == 200, r.text
     token = r.json()["access_token"]
@@ -139,10 +139,10 @@ def test_tenant_by_guid_or_domain_gives_the_tenant_guid_in_tid_and_iss(arm, tena
     assert verified == claims
 
 
-# --- item 25: the claims, and ARM's validation of them -------------------------------------------------
+# --- the claims, and ARM's validation of them ----------------------------------------------------------
 
 @pytest.mark.parametrize("v2", [False, True], ids=["v1", "v2"])
-def test_token_is_an_rs256_jwt_with_the_app_only_claims(arm, v2):  # item 25
+def test_token_is_an_rs256_jwt_with_the_app_only_claims(arm, v2):
     before = int(time.time())
     token = arm.token(READER_SP, v2=v2)
     header, claims = unverified(token)
@@ -163,7 +163,7 @@ def test_token_is_an_rs256_jwt_with_the_app_only_claims(arm, v2):  # item 25
         assert absent not in claims
 
 
-def test_arm_refuses_a_token_whose_payload_was_altered(arm):  # item 25
+def test_arm_refuses_a_token_whose_payload_was_altered(arm):
     token = arm.token(NO_ROLE_SP)
     intact = arm.request("GET", ws_id(), token)
     assert intact.status_code == 403 and intact.json()["error"]["code"] == "AuthorizationFailed"  # authenticated
@@ -178,7 +178,7 @@ def test_arm_refuses_a_token_whose_payload_was_altered(arm):  # item 25
 
 
 @pytest.mark.parametrize("how", ["other-key", "alg-none"])
-def test_arm_refuses_a_token_not_signed_by_the_directory(arm, how):  # item 25
+def test_arm_refuses_a_token_not_signed_by_the_directory(arm, how):
     _, claims = unverified(arm.token(OWNER_SP))
     kid = jwt.get_unverified_header(arm.token(OWNER_SP))["kid"]
     if how == "other-key":
@@ -197,7 +197,7 @@ def test_arm_refuses_a_token_not_signed_by_the_directory(arm, how):  # item 25
     (SHORT_LIVED_SP, ARM, "ExpiredAuthenticationToken"),
     (FOREIGN_SP, ARM, "InvalidAuthenticationTokenTenant"),
 ], ids=["aud", "exp", "tenant"])
-def test_arm_checks_audience_expiry_and_tenant_of_issued_tokens(arm, principal, resource, code):  # item 25
+def test_arm_checks_audience_expiry_and_tenant_of_issued_tokens(arm, principal, resource, code):
     token = arm.token(principal, resource=resource)
     r = arm.request("GET", ws_id(), token)
     assert r.status_code == 401, r.text
@@ -205,23 +205,23 @@ def test_arm_checks_audience_expiry_and_tenant_of_issued_tokens(arm, principal, 
     assert r.headers["WWW-Authenticate"].startswith("Bearer ")
 
 
-# --- item 26: wrong secret --------------------------------------------------------------------------
+# --- wrong secret -----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("v2", [False, True], ids=["v1", "v2"])
-def test_wrong_secret_is_401_invalid_client_aadsts7000215(arm, v2):  # item 26
+def test_wrong_secret_is_401_invalid_client_aadsts7000215(arm, v2):
     r = post_token(arm, TENANT_DOMAIN, form(v2=v2, client_secret="not-the-secret"), v2=v2)
     body = assert_aad_error(r, 401, "invalid_client", 7000215)
     assert "Invalid client secret provided" in body["error_description"]
     assert SEED_SP.client_id in body["error_description"]
 
 
-def test_error_ids_are_new_for_every_failure(arm):  # item 26
+def test_error_ids_are_new_for_every_failure(arm):
     bodies = [post_token(arm, TENANT_DOMAIN, form(v2=True, client_secret="wrong"), v2=True).json() for _ in range(2)]
     assert bodies[0]["trace_id"] != bodies[1]["trace_id"]
     assert bodies[0]["correlation_id"] != bodies[1]["correlation_id"]
 
 
-# --- item 27: the other token errors ------------------------------------------------------------------
+# --- the other token errors ---------------------------------------------------------------------------
 
 UNKNOWN_CLIENT = "99999999-0000-4000-8000-000000000099"
 
@@ -257,7 +257,7 @@ UNKNOWN_CLIENT = "99999999-0000-4000-8000-000000000099"
         "unknown-tenant-guid", "unknown-resource-v1", "unknown-resource-v2", "scope-without-default",
         "scope-bare-resource", "expired-secret-v1", "expired-secret-v2", "missing-secret", "empty-secret",
         "grant-password", "grant-code", "missing-client-id", "missing-grant-type"])
-def test_token_errors(arm, v2, tenant, fields, status, error, code, mentions):  # item 27
+def test_token_errors(arm, v2, tenant, fields, status, error, code, mentions):
     r = post_token(arm, tenant, fields, v2=v2)
     body = assert_aad_error(r, status, error, code)
     for text in mentions:
@@ -265,17 +265,17 @@ def test_token_errors(arm, v2, tenant, fields, status, error, code, mentions):  
 
 
 @pytest.mark.parametrize("path", ["v2.0/.well-known/openid-configuration", ".well-known/openid-configuration"])
-def test_unknown_tenant_on_openid_discovery_is_aadsts90002(arm, path):  # item 27
+def test_unknown_tenant_on_openid_discovery_is_aadsts90002(arm, path):
     r = requests.get(f"{arm.url}/nosuchtenant.onmicrosoft.com/{path}", verify=arm.ca_bundle, timeout=30)
     body = assert_aad_error(r, 400, "invalid_request", 90002)
     assert "nosuchtenant.onmicrosoft.com" in body["error_description"]
 
 
-# --- item 28: discovery documents ---------------------------------------------------------------------
+# --- discovery documents ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
 @pytest.mark.parametrize("tenant", [TENANT_DOMAIN, TENANT])
-def test_openid_configuration_points_at_the_fakes_own_https_origin(arm, tenant, host):  # item 28
+def test_openid_configuration_points_at_the_fakes_own_https_origin(arm, tenant, host):
     port = urlsplit(arm.url).port
     origin = f"https://{host}:{port}"
     r = requests.get(f"{origin}/{tenant}/v2.0/.well-known/openid-configuration", verify=arm.ca_bundle, timeout=30)
@@ -294,7 +294,7 @@ def test_openid_configuration_points_at_the_fakes_own_https_origin(arm, tenant, 
     assert unverified(token.json()["access_token"])[1]["tid"] == TENANT
 
 
-def test_v1_openid_configuration_has_the_sts_issuer(arm):  # item 28 (§4.3)
+def test_v1_openid_configuration_has_the_sts_issuer(arm):
     r = requests.get(f"{arm.url}/{TENANT_DOMAIN}/.well-known/openid-configuration", verify=arm.ca_bundle, timeout=30)
     assert r.status_code == 200, r.text
     config = r.json()
@@ -303,7 +303,7 @@ def test_v1_openid_configuration_has_the_sts_issuer(arm):  # item 28 (§4.3)
     assert config["authorization_endpoint"].startswith(f"{arm.url}/")
 
 
-def test_instance_discovery_returns_a_tenant_discovery_endpoint(arm):  # item 28
+def test_instance_discovery_returns_a_tenant_discovery_endpoint(arm):
     authorize = f"{arm.url}/{TENANT_DOMAIN}/oauth2/v2.0/authorize"
     r = requests.get(f"{arm.url}/common/discovery/instance", params={"api-version": "1.1",
                      "authorization_endpoint": authorize}, verify=arm.ca_bundle, timeout=30)
@@ -316,7 +316,7 @@ def test_instance_discovery_returns_a_tenant_discovery_endpoint(arm):  # item 28
     assert any(host in m["aliases"] for m in body["metadata"])
 
 
-def test_instance_discovery_names_a_tenant_discovery_endpoint_that_works(arm):  # item 28 (§4.3, MSAL's use)
+def test_instance_discovery_names_a_tenant_discovery_endpoint_that_works(arm):  # as MSAL uses it
     authorize = f"{arm.url}/{TENANT_DOMAIN}/oauth2/v2.0/authorize"
     body = requests.get(f"{arm.url}/common/discovery/instance", params={"api-version": "1.1",
                         "authorization_endpoint": authorize}, verify=arm.ca_bundle, timeout=30).json()
@@ -327,9 +327,9 @@ def test_instance_discovery_names_a_tenant_discovery_endpoint_that_works(arm):  
     assert token.status_code == 200, token.text
 
 
-# --- item 30: what the real credential sends ------------------------------------------------------------
+# --- what the real credential sends ---------------------------------------------------------------------
 
-def test_msal_style_form_with_client_info_and_unknown_fields_is_accepted(arm):  # item 30
+def test_msal_style_form_with_client_info_and_unknown_fields_is_accepted(arm):
     fields = {"client_id": SEED_SP.client_id, "grant_type": "client_credentials", "client_info": "1",
               "client_secret": SEED_SP.secret, "scope": "https://management.azure.com/.default",
               "x-client-SKU": "MSAL.Python", "x-client-VER": "1.39.0", "claims": "", "unknown_field": "whatever"}

@@ -1,9 +1,10 @@
-"""Authentication and authorization of the emulated Resource Manager (arm-webservices-aad.md §3.3, §3.4).
+"""Authentication and authorization of the emulated Resource Manager.
 
-Checklist items 19-22 of section 8, the order of ARM's checks (authentication, then the subscription and
-its tenant, then authorization, then existence) and the acceptance list at HTTP level: wrong secret, unknown
-tenant, principal without role, Reader only, expired token, wrong audience, missing web service. Every
-request is real HTTPS to the shared emulator (``arm`` fixture); tokens come from its Azure AD.
+ARM's authentication errors and role checks (Owner, Contributor, Reader at each scope), the order of ARM's
+checks (authentication, then the subscription and its tenant, then authorization, then existence) and the
+acceptance list at HTTP level: wrong secret, unknown tenant, principal without role, Reader only, expired
+token, wrong audience, missing web service. Every request is real HTTPS to the shared emulator (``arm``
+fixture); tokens come from its Azure AD.
 """
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ OPERATION = f"/subscriptions/{SUB}/providers/Microsoft.MachineLearning/locations
 MISSING_WS = "noSuchWebService"
 UNKNOWN_SUB = "99999999-8888-7777-6666-555555555555"
 
-# §3.3 / §3.4 message templates, verbatim
+# ARM's authentication and authorization message templates, verbatim
 MISSING_HEADER = "Authentication failed. The 'Authorization' header is missing."
 AUDIENCE = ("The access token has been obtained for wrong audience or resource '{aud}'. It should exactly match "
             "with one of the allowed audiences 'https://management.core.windows.net/','https://management.core.windows.net',"
@@ -64,7 +65,7 @@ def patch_body(title: str = "patched by test_arm_auth") -> dict:
     return {"properties": {"packageType": "Graph", "title": title}}
 
 
-# what each request needs: method, path, body, the action ARM checks and the scope it names (§3.4)
+# what each request needs: method, path, body, the action ARM checks and the scope it names
 ROUTES = {
     "get": ("GET", ws_id(), None, READ, ws_id()),
     "put": ("PUT", ws_id(), put_body(), WRITE, ws_id()),
@@ -80,7 +81,7 @@ AUTHENTICATED = {**{k: v[:3] for k, v in ROUTES.items()}, "operation-status": ("
 # --- helpers ----------------------------------------------------------------------------------------
 
 def arm_error(r: requests.Response, status: int, code: str, message: str | None = None) -> str:
-    """The ARM error envelope (§3.1) with this status and code (and message); returns the message."""
+    """The ARM error envelope with this status and code (and message); returns the message."""
     assert r.status_code == status, (r.status_code, r.text)
     assert r.headers.get("Content-Type", "").startswith("application/json"), r.headers
     assert r.headers.get("x-ms-request-id"), r.headers
@@ -91,7 +92,7 @@ def arm_error(r: requests.Response, status: int, code: str, message: str | None 
     assert isinstance(error["message"], str) and error["message"], error
     if message is not None:
         assert error["message"] == message
-    if status == 401:  # §3.1: every 401 carries a Bearer challenge
+    if status == 401:  # every 401 carries a Bearer challenge
         challenge = r.headers.get("WWW-Authenticate", "")
         assert challenge.startswith("Bearer "), r.headers
         assert 'authorization_uri="https://login.windows.net/' in challenge, challenge
@@ -145,23 +146,23 @@ def parse_dotnet(text: str) -> datetime:
     return datetime.strptime(text, "%m/%d/%Y %I:%M:%S %p")
 
 
-# --- item 19: no header, not Bearer, garbage token ----------------------------------------------------
+# --- no header, not Bearer, garbage token -------------------------------------------------------------
 
 @pytest.mark.parametrize("route", list(AUTHENTICATED))
-def test_no_authorization_header_is_401_authentication_failed(arm, route):  # item 19
+def test_no_authorization_header_is_401_authentication_failed(arm, route):
     method, path, body = AUTHENTICATED[route]
     arm_error(arm.request(method, path, body=body), 401, "AuthenticationFailed", MISSING_HEADER)
 
 
 @pytest.mark.parametrize("route", ["get", "patch", "list-rg"])
-def test_missing_header_is_reported_before_the_api_version(arm, route):  # item 19 (auth before api-version)
+def test_missing_header_is_reported_before_the_api_version(arm, route):  # auth before api-version
     method, path, body = AUTHENTICATED[route]
     arm_error(arm.request(method, path, body=body, api_version=None), 401, "AuthenticationFailed", MISSING_HEADER)
     arm_error(arm.request(method, path, body=body, api_version="not-a-version"), 401, "AuthenticationFailed",
               MISSING_HEADER)
 
 
-def test_operations_list_without_authorization_is_401(arm):  # item 19 (ARM authenticates every request, §3.3)
+def test_operations_list_without_authorization_is_401(arm):  # ARM authenticates every request
     r = arm.request("GET", "/providers/Microsoft.MachineLearning/operations", api_version=V2017)
     arm_error(r, 401, "AuthenticationFailed", MISSING_HEADER)
 
@@ -178,7 +179,7 @@ NOT_BEARER = {
 
 @pytest.mark.parametrize("how", list(NOT_BEARER))
 @pytest.mark.parametrize("route", ["get", "patch", "listKeys"])
-def test_non_bearer_authorization_header_is_401_authentication_failed(arm, route, how):  # item 19
+def test_non_bearer_authorization_header_is_401_authentication_failed(arm, route, how):
     method, path, body = AUTHENTICATED[route]
     header = NOT_BEARER[how](arm.token(OWNER_SP))  # a perfectly good token, wrongly presented
     message = arm_error(arm.request(method, path, body=body, headers={"Authorization": header}), 401,
@@ -220,7 +221,7 @@ GARBAGE = {
 
 
 @pytest.mark.parametrize("how", list(GARBAGE))
-def test_garbage_token_is_401_invalid_authentication_token(arm, how):  # item 19
+def test_garbage_token_is_401_invalid_authentication_token(arm, how):
     token = GARBAGE[how](arm)
     for route in ("get", "patch"):
         method, path, body = AUTHENTICATED[route]
@@ -230,17 +231,17 @@ def test_garbage_token_is_401_invalid_authentication_token(arm, how):  # item 19
 
 
 @pytest.mark.parametrize("scheme", ["Bearer", "bearer", "BEARER"])
-def test_a_good_token_passes_with_the_scheme_in_any_case(arm, scheme):  # item 19 (the check is not over-eager)
+def test_a_good_token_passes_with_the_scheme_in_any_case(arm, scheme):  # the check is not over-eager
     r = arm.request("GET", ws_id(), headers={"Authorization": f"{scheme} {arm.token(OWNER_SP)}"})
     assert ok(r).json()["name"] == ARM_WS
 
 
-# --- item 20: audience, expiry, tenant ----------------------------------------------------------------
+# --- audience, expiry, tenant -------------------------------------------------------------------------
 
 @pytest.mark.parametrize("v2", [False, True], ids=["v1", "v2"])
 @pytest.mark.parametrize("resource", ["https://graph.microsoft.com/", "https://storage.azure.com/",
                                       "https://vault.azure.net"])
-def test_token_for_another_audience_is_401_invalid_audience(arm, resource, v2):  # item 20
+def test_token_for_another_audience_is_401_invalid_audience(arm, resource, v2):
     token = arm.token(OWNER_SP, resource=resource, v2=v2)
     aud = claims(token)["aud"]
     assert aud.rstrip("/") == resource.rstrip("/")
@@ -252,13 +253,13 @@ def test_token_for_another_audience_is_401_invalid_audience(arm, resource, v2): 
 
 @pytest.mark.parametrize("resource", ["https://management.azure.com/", "https://management.azure.com",
                                       "https://management.core.windows.net/", "https://management.core.windows.net"])
-def test_every_allowed_arm_audience_is_accepted(arm, resource):  # item 20 (exactly the four of §3.3)
+def test_every_allowed_arm_audience_is_accepted(arm, resource):  # exactly the four ARM's audience error names
     token = arm.token(OWNER_SP, resource=resource)
     assert claims(token)["aud"] == resource
     assert ok(arm.request("GET", ws_id(), token)).json()["name"] == ARM_WS
 
 
-def test_expired_token_is_401_expired_authentication_token(arm):  # item 20
+def test_expired_token_is_401_expired_authentication_token(arm):
     token = arm.token(SHORT_LIVED_SP)  # Contributor on RG, but its tokens expire when issued
     before = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
     message = arm_error(arm.request("PATCH", ws_id(), token, body=patch_body()), 401, "ExpiredAuthenticationToken")
@@ -273,7 +274,7 @@ def test_expired_token_is_401_expired_authentication_token(arm):  # item 20
 
 
 @pytest.mark.parametrize("route", ["get", "listKeys", "list-rg"])
-def test_expired_token_is_401_on_reads_too_and_before_the_api_version(arm, route):  # item 20
+def test_expired_token_is_401_on_reads_too_and_before_the_api_version(arm, route):
     method, path, body = AUTHENTICATED[route]
     token = arm.token(SHORT_LIVED_SP)
     arm_error(arm.request(method, path, token, body=body), 401, "ExpiredAuthenticationToken")
@@ -281,7 +282,7 @@ def test_expired_token_is_401_on_reads_too_and_before_the_api_version(arm, route
 
 
 @pytest.mark.parametrize("route", list(ROUTES))
-def test_token_from_another_tenant_is_401_invalid_tenant(arm, route):  # item 20
+def test_token_from_another_tenant_is_401_invalid_tenant(arm, route):
     method, path, body, _, _ = ROUTES[route]
     token = arm.token(FOREIGN_SP)  # Owner on SUB by role assignment, but issued by another tenant
     assert claims(token)["iss"] == f"https://sts.windows.net/{OTHER_TENANT}/"
@@ -290,14 +291,14 @@ def test_token_from_another_tenant_is_401_invalid_tenant(arm, route):  # item 20
     assert title_of(arm) != patch_body()["properties"]["title"]
 
 
-def test_token_from_another_tenant_is_refused_on_the_second_subscription_too(arm):  # item 20
+def test_token_from_another_tenant_is_refused_on_the_second_subscription_too(arm):
     token = arm.token(FOREIGN_SP)
     r = arm.request("GET", ws_id(OTHER_SUB_WS, sub=SUB2, rg=RG2), token)
     arm_error(r, 401, "InvalidAuthenticationTokenTenant", TENANT_MESSAGE.format(token_tenant=OTHER_TENANT,
                                                                                  sub_tenant=TENANT))
 
 
-def test_audience_is_checked_before_expiry(arm):  # item 20 (§3.3 order)
+def test_audience_is_checked_before_expiry(arm):  # the order adfemu infers for ARM's checks
     token = arm.token(SHORT_LIVED_SP, resource="https://graph.microsoft.com/")
     arm_error(arm.request("GET", ws_id(), token), 401, "InvalidAuthenticationTokenAudience")
 
@@ -317,15 +318,15 @@ def test_unknown_subscription_without_a_token_is_401_not_404(arm):
     arm_error(arm.request("GET", ws_id(sub=UNKNOWN_SUB), "garbage"), 401, "InvalidAuthenticationToken")
 
 
-# --- item 21: a principal without a role ----------------------------------------------------------------
+# --- a principal without a role -------------------------------------------------------------------------
 
 @pytest.mark.parametrize("route", list(ROUTES))
-def test_principal_without_role_gets_403_naming_action_and_scope(arm, route):  # item 21
+def test_principal_without_role_gets_403_naming_action_and_scope(arm, route):
     method, path, body, action, scope = ROUTES[route]
     forbidden(arm.request(method, path, arm.token(NO_ROLE_SP), body=body), NO_ROLE_SP, action, scope)
 
 
-def test_principal_without_role_cannot_patch_and_nothing_changes(arm):  # item 21 (the seed's PATCH)
+def test_principal_without_role_cannot_patch_and_nothing_changes(arm):  # the seed's PATCH
     before = title_of(arm)
     r = arm.request("PATCH", ws_id(), arm.token(NO_ROLE_SP), body=patch_body())
     forbidden(r, NO_ROLE_SP, "Microsoft.MachineLearning/webServices/write", ws_id())
@@ -345,7 +346,7 @@ MISSING = {
 
 
 @pytest.mark.parametrize("route", list(MISSING))
-def test_authorization_comes_before_existence(arm, route):  # item 21 (§3.4: 403 even for a missing service)
+def test_authorization_comes_before_existence(arm, route):  # 403 even for a missing service (inferred)
     method, path, body, action, scope = MISSING[route]
     forbidden(arm.request(method, path, arm.token(NO_ROLE_SP), body=body), NO_ROLE_SP, action, scope)
     # an authorized caller learns that it does not exist
@@ -353,34 +354,34 @@ def test_authorization_comes_before_existence(arm, route):  # item 21 (§3.4: 40
     if method == "PUT":
         ok(r, 201)  # and the unauthorized PUT above created nothing
     elif method == "DELETE":
-        ok(r, 202)  # §2: 202 whether or not it existed
+        ok(r, 202)  # 202 whether or not it existed (the ARM spec's DELETE)
     else:
         assert r.status_code == 404, r.text
 
 
 @pytest.mark.parametrize("payload", ['{"properties": ', "[]", '{"properties": {"packageType": "Code"}}'])
-def test_authorization_comes_before_body_validation(arm, payload):  # item 21
+def test_authorization_comes_before_body_validation(arm, payload):
     r = requests.patch(arm.url + ws_id(), params={"api-version": V2016}, data=payload, verify=arm.ca_bundle,
                        headers={"Authorization": f"Bearer {arm.token(NO_ROLE_SP)}", "Content-Type": "application/json"},
                        timeout=30)
     forbidden(r, NO_ROLE_SP, WRITE, ws_id())
 
 
-def test_forbidden_scope_keeps_the_casing_of_the_request(arm):  # item 21 ('{scope}' is the request's target)
+def test_forbidden_scope_keeps_the_casing_of_the_request(arm):  # '{scope}' is the request's target
     path = ws_id().replace("resourceGroups", "resourcegroups").replace(ARM_WS, ARM_WS.upper())
     forbidden(arm.request("GET", path, arm.token(NO_ROLE_SP)), NO_ROLE_SP, READ, path)
 
 
-# --- item 22: scopes and roles --------------------------------------------------------------------------
+# --- scopes and roles -----------------------------------------------------------------------------------
 
-def test_contributor_at_resource_group_can_patch(arm):  # item 22 (the seed's principal)
+def test_contributor_at_resource_group_can_patch(arm):  # the seed's principal
     token = arm.token(SEED_SP)
     r = ok(arm.request("PATCH", ws_id(), token, body=patch_body("by the contributor")))
     succeeded(arm, r, token)
     assert title_of(arm) == "by the contributor"
 
 
-def test_contributor_at_resource_group_can_read_list_put_and_delete_there(arm):  # item 22
+def test_contributor_at_resource_group_can_read_list_put_and_delete_there(arm):
     token = arm.token(SEED_SP)
     ok(arm.request("GET", ws_id(SECOND_WS), token))
     ok(arm.request("GET", ws_id() + "/listKeys", token))
@@ -389,7 +390,7 @@ def test_contributor_at_resource_group_can_read_list_put_and_delete_there(arm): 
     ok(arm.request("DELETE", ws_id("createdByContributor"), token), 202)
 
 
-def test_contributor_at_resource_group_has_nothing_above_or_beside_it(arm):  # item 22 (no upward inheritance)
+def test_contributor_at_resource_group_has_nothing_above_or_beside_it(arm):  # no upward inheritance
     token = arm.token(SEED_SP)
     forbidden(arm.request("GET", SUB_LIST, token), SEED_SP, READ, SUB_LIST)
     path = ws_id(OTHER_SUB_WS, sub=SUB2, rg=RG2)
@@ -397,28 +398,28 @@ def test_contributor_at_resource_group_has_nothing_above_or_beside_it(arm):  # i
 
 
 @pytest.mark.parametrize("route", ["get", "listKeys", "list-rg", "list-sub"])
-def test_reader_at_subscription_can_read(arm, route):  # item 22 (listKeys is a read action, §3.4)
+def test_reader_at_subscription_can_read(arm, route):  # listKeys is a read action (a GET)
     method, path, body, _, _ = ROUTES[route]
     r = ok(arm.request(method, path, arm.token(READER_SP), body=body))
     assert r.json()
 
 
 @pytest.mark.parametrize("route", ["put", "patch", "delete"])
-def test_reader_at_subscription_gets_403_on_writes(arm, route):  # item 22
+def test_reader_at_subscription_gets_403_on_writes(arm, route):
     method, path, body, action, scope = ROUTES[route]
     before = title_of(arm)
     forbidden(arm.request(method, path, arm.token(READER_SP), body=body), READER_SP, action, scope)
     assert title_of(arm) == before  # still there, unchanged
 
 
-def test_reader_cannot_create_a_service(arm):  # item 22
+def test_reader_cannot_create_a_service(arm):
     path = ws_id("createdByReader")
     forbidden(arm.request("PUT", path, arm.token(READER_SP), body=put_body()), READER_SP, WRITE, path)
     assert arm.request("GET", path, arm.token(OWNER_SP)).status_code == 404
 
 
 @pytest.mark.parametrize("sub, rg, name", [(SUB, RG, ARM_WS), (SUB2, RG2, OTHER_SUB_WS)], ids=["SUB", "SUB2"])
-def test_owner_at_subscription_can_do_everything(arm, sub, rg, name):  # item 22 (inheritance down to the resource)
+def test_owner_at_subscription_can_do_everything(arm, sub, rg, name):  # inheritance down to the resource
     token = arm.token(OWNER_SP)  # Owner on SUB by object id, on SUB2 by client id
     ok(arm.request("GET", ws_id(name, sub=sub, rg=rg), token))
     keys = ok(arm.request("GET", ws_id(name, sub=sub, rg=rg) + "/listKeys", token)).json()
@@ -433,7 +434,7 @@ def test_owner_at_subscription_can_do_everything(arm, sub, rg, name):  # item 22
     assert arm.request("GET", created, token).status_code == 404
 
 
-def test_contributor_on_one_resource_can_patch_it(arm):  # item 22 (scope = the resource id)
+def test_contributor_on_one_resource_can_patch_it(arm):  # scope = the resource id
     token = arm.token(RESOURCE_SP)
     ok(arm.request("GET", ws_id(), token))
     ok(arm.request("GET", ws_id() + "/listKeys", token))
@@ -448,7 +449,7 @@ def test_contributor_on_one_resource_can_patch_it(arm):  # item 22 (scope = the 
     ("GET", SUB_LIST, None, READ, SUB_LIST),
     ("PUT", ws_id("createdByResourceContributor"), put_body(), WRITE, ws_id("createdByResourceContributor")),
 ], ids=["patch-second", "get-second", "list-rg", "list-sub", "put-new"])
-def test_contributor_on_one_resource_gets_403_beside_and_above_it(arm, method, path, body, action, scope):  # item 22
+def test_contributor_on_one_resource_gets_403_beside_and_above_it(arm, method, path, body, action, scope):
     forbidden(arm.request(method, path, arm.token(RESOURCE_SP), body=body), RESOURCE_SP, action, scope)
 
 

@@ -1,9 +1,10 @@
 """Bad input on every ARM and Azure AD route gets the real error envelope, never a 500; no secret leaks.
 
-arm-webservices-aad.md §3.1 (ARM: ``{"error": {"code", "message", ...}}`` plus ``x-ms-request-id`` and
-``x-ms-correlation-request-id`` on every answer, errors included), §3.2 (request validation), §4.5 (AAD:
-``{"error", "error_description", "error_codes", ...}``) and §1.4 (keys, storage key and asset credentials are
-never shown). The classic APIs have the same sweep in test_bad_input.py and test_secrets_redaction.py.
+ARM answers ``{"error": {"code", "message", ...}}`` plus ``x-ms-request-id`` and
+``x-ms-correlation-request-id`` on every answer, errors included, and validates requests itself; Azure AD
+answers ``{"error", "error_description", "error_codes", ...}``; keys, the storage key and asset credentials are
+never shown (the ARM spec's GET returns no secrets). The classic APIs have the same sweep in test_bad_input.py
+and test_secrets_redaction.py.
 
 Every request is real HTTPS to the shared emulator (``arm`` fixture). The caller is OWNER_SP (Owner on the
 subscription) unless a test says otherwise, so that requests get past authorization to the input checks.
@@ -50,7 +51,7 @@ def _no_traceback(r: requests.Response) -> None:
 
 
 def assert_arm_envelope(r: requests.Response, status: int | None = None, code: str | tuple[str, ...] | None = None) -> dict:
-    """A 4xx ARM error (§3.1): JSON ``{"error": {...}}`` with request ids; returns ``error``."""
+    """A 4xx ARM error: JSON ``{"error": {...}}`` with request ids; returns ``error``."""
     assert r.status_code < 500, f"{r.request.method} {r.request.url} -> {r.status_code}: {r.text[:500]}"
     assert 400 <= r.status_code < 500, f"{r.request.method} {r.request.url} -> {r.status_code}: {r.text[:500]}"
     if status is not None:
@@ -73,7 +74,7 @@ def assert_arm_envelope(r: requests.Response, status: int | None = None, code: s
 
 def assert_aad_envelope(r: requests.Response, status: int | None = None, error: str | None = None,
                         code: int | None = None) -> dict:
-    """A 4xx Azure AD error (§4.5): ``error``, ``error_description`` starting with AADSTS<code>, ``error_codes``."""
+    """A 4xx Azure AD error: ``error``, ``error_description`` starting with AADSTS<code>, ``error_codes``."""
     assert r.status_code < 500, f"{r.request.method} {r.request.url} -> {r.status_code}: {r.text[:500]}"
     assert 400 <= r.status_code < 500, f"{r.request.method} {r.request.url} -> {r.status_code}: {r.text[:500]}"
     if status is not None:
@@ -268,7 +269,7 @@ FIELD_CASES = {  # name: body change
 
 
 @pytest.mark.parametrize("version", [V2016, V2017])
-@pytest.mark.parametrize("method", ["PUT", "PATCH"])  # §1.2: a PATCH needs properties.packageType too
+@pytest.mark.parametrize("method", ["PUT", "PATCH"])  # a PATCH needs properties.packageType too
 @pytest.mark.parametrize("case", list(FIELD_CASES))
 def test_fields_of_the_wrong_type_are_400_and_change_nothing(arm, method, version, case):
     change = FIELD_CASES[case]
@@ -369,7 +370,7 @@ def test_locations_beyond_latin_1_are_answered(arm, method, location):
 @pytest.mark.parametrize("method", ["PUT", "PATCH"])
 def test_odd_locations_leave_a_status_url_that_can_be_followed(arm, method, location):
     """The location is part of the Azure-AsyncOperation URL (…/locations/<location>/operationsStatus/<id>): it is
-    refused, or the status URL works (§2.2)."""
+    refused, or the status URL works."""
     token = arm.token(OWNER_SP)
     body = put_body() if method == "PUT" else patch_body()
     body["location"] = location
@@ -424,7 +425,7 @@ def test_operations_of_an_unknown_provider_are_404(arm):
 
 
 @pytest.mark.parametrize("path", UNKNOWN_PATHS)
-def test_unknown_arm_paths_without_a_token_are_401(arm, path):  # authentication before routing (§3.3)
+def test_unknown_arm_paths_without_a_token_are_401(arm, path):  # authentication before routing
     r = requests.get(arm.url + path, params={"api-version": V2017}, verify=arm.ca_bundle, timeout=30)
     assert_arm_envelope(r, 401, "AuthenticationFailed")
 
@@ -444,7 +445,7 @@ def test_wrong_methods_are_405_with_the_arm_envelope(arm, method, path):
 
 
 @pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE", "POST"])
-def test_wrong_methods_on_an_operation_status_url_are_4xx(arm, method):  # only GET is an operation there (§2.2)
+def test_wrong_methods_on_an_operation_status_url_are_4xx(arm, method):  # only GET is an operation there
     token = arm.token(OWNER_SP)
     r = arm.request("PATCH", ws_id(), token, body=patch_body(title="for its status URL"))
     assert r.status_code == 200, r.text
@@ -669,7 +670,7 @@ def test_wrong_methods_on_aad_routes_are_4xx(arm, method, route):
 @pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
 @pytest.mark.parametrize("route", ["v1 token", "v2 token"])
 def test_wrong_methods_on_token_endpoints_get_the_aad_envelope(arm, route, method):
-    """An Azure AD error body (§4.5), not another API's envelope: AAD answers AADSTS900561 ('The endpoint only
+    """An Azure AD error body, not another API's envelope: AAD answers AADSTS900561 ('The endpoint only
     accepts POST, OPTIONS requests')."""
     r = requests.request(method, arm.url + AAD_ROUTES[route], verify=arm.ca_bundle, timeout=30)
     body = assert_aad_envelope(r)
@@ -1009,7 +1010,7 @@ def test_arm_reads_hold_no_secret(arm, scenario):
         assert r.status_code == 200, r.text
         assert_response_clean(r, secrets)
     got = next(r.json() for r in scenario["reads"] if r.json().get("name") == SECRET_WS)
-    assert got["properties"]["storageAccount"] == {"name": "secretacct"}  # §1.4: name only
+    assert got["properties"]["storageAccount"] == {"name": "secretacct"}  # name only: GET never shows the storage key
     assert got["properties"]["assets"]["asset1"]["locationInfo"].get("credentials", "") == ""
     assert "keys" not in got["properties"]
 

@@ -11,7 +11,7 @@ GRAPH = {"packageType": "Graph", "title": "t"}
 
 @pytest.mark.parametrize("version, status", [("2016-05-01-preview", 400), ("2017-01-01", 201)])
 def test_put_without_location_follows_the_api_version(arm, version, status):
-    """location is required by the 2016-05-01-preview envelope only (§1.1)."""
+    """location is required by the 2016-05-01-preview envelope only."""
     response = arm.request("PUT", ws_id("newOne"), arm.token(), api_version=version, body={"properties": GRAPH})
     assert response.status_code == status, response.text
     if status == 400:

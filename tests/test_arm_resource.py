@@ -1,7 +1,8 @@
-"""The ARM resource ``Microsoft.MachineLearning/webServices`` over real HTTPS (arm-webservices-aad.md §8).
+"""The ARM resource ``Microsoft.MachineLearning/webServices`` over real HTTPS.
 
-Checklist items 1-11 and 13-18 of section 8, plus item 35 at HTTP level (one engine: a PATCHed
-trained-model asset is what RRS scores with). Item numbers are in each test's comment.
+The operations of its ARM spec (GET, PUT, PATCH, DELETE, listKeys, lists), their long-running pattern and ARM's
+conventions (request ids, case-insensitive paths, api-version and not-found errors), plus scoring at HTTP level
+(one engine: a PATCHed trained-model asset is what RRS scores with).
 """
 from __future__ import annotations
 
@@ -170,7 +171,7 @@ def model_blobs(azurite):
 
 # --- 1, 2, 3: GET, secrets, listKeys -----------------------------------------------------------------
 
-def test_get_both_api_versions_and_preview_omits_payload_fields(arm):  # item 1
+def test_get_both_api_versions_and_preview_omits_payload_fields(arm):
     token = arm.token()
     patch = arm.request("PATCH", ws_id(), token, api_version=V2017, body={"properties": {
         "packageType": "Graph", "payloadsInBlobStorage": False,
@@ -195,7 +196,7 @@ def test_get_both_api_versions_and_preview_omits_payload_fields(arm):  # item 1
             assert body["properties"]["payloadsLocation"]["uri"] == _cloud_url("payloads", "ws.json")
 
 
-def test_get_and_list_never_return_keys_storage_key_or_asset_credentials(arm, azurite, model_blobs):  # item 2
+def test_get_and_list_never_return_keys_storage_key_or_asset_credentials(arm, azurite, model_blobs):
     token = arm.token()
     primary, secondary = f"p-{uuid.uuid4().hex}", f"s-{uuid.uuid4().hex}"
     module_secret = f"DefaultEndpointsProtocol=https;AccountName=x;AccountKey={uuid.uuid4().hex}"
@@ -228,13 +229,13 @@ def test_get_and_list_never_return_keys_storage_key_or_asset_credentials(arm, az
                                                                                    "secondary": secondary}
 
 
-def test_list_keys_returns_the_seeded_keys(arm):  # item 3
+def test_list_keys_returns_the_seeded_keys(arm):
     token = arm.token()
     r = arm.request("GET", ws_id() + "/listKeys", token)
     assert _ok(r) == {"primary": ARM_KEY, "secondary": ARM_KEY2}
 
 
-def test_list_keys_returns_keys_given_on_put(arm):  # item 3
+def test_list_keys_returns_keys_given_on_put(arm):
     token = arm.token()
     keys = {"primary": f"given-primary-{uuid.uuid4().hex}", "secondary": f"given-secondary-{uuid.uuid4().hex}"}
     _ok(arm.request("PUT", ws_id("keyedService"), token, body=_put_body(keys=keys)), 201)
@@ -244,7 +245,7 @@ def test_list_keys_returns_keys_given_on_put(arm):  # item 3
     assert _ok(arm.request("GET", ws_id() + "/listKeys", token)) == {"primary": "new-1", "secondary": "new-2"}
 
 
-def test_list_keys_are_generated_when_put_gives_none(arm):  # item 3
+def test_list_keys_are_generated_when_put_gives_none(arm):
     token = arm.token()
     generated = []
     for name in ("generatedOne", "generatedTwo"):
@@ -261,7 +262,7 @@ def test_list_keys_are_generated_when_put_gives_none(arm):  # item 3
 
 # --- 4, 5, 6, 7: PUT and PATCH ----------------------------------------------------------------------
 
-def test_put_new_name_is_201_existing_is_200_both_provisioning_with_async_header(arm):  # item 4
+def test_put_new_name_is_201_existing_is_200_both_provisioning_with_async_header(arm):
     token = arm.token()
     for name, status in (("brandNewService", 201), ("brandNewService", 200), (ARM_WS, 200)):
         r = arm.request("PUT", ws_id(name), token, body=_put_body(title=f"title {status}"))
@@ -286,7 +287,7 @@ BAD_PROPERTIES = {
 
 @pytest.mark.parametrize("method,name", [("PUT", "rejectedNewService"), ("PUT", ARM_WS), ("PATCH", ARM_WS)])
 @pytest.mark.parametrize("properties", list(BAD_PROPERTIES.values()), ids=list(BAD_PROPERTIES))
-def test_put_or_patch_without_graph_package_type_is_400(arm, method, name, properties):  # item 5
+def test_put_or_patch_without_graph_package_type_is_400(arm, method, name, properties):
     token = arm.token()
     before = _get(arm, token)
     r = arm.request(method, ws_id(name), token, body={"location": "South Central US", "properties": properties})
@@ -298,7 +299,7 @@ def test_put_or_patch_without_graph_package_type_is_400(arm, method, name, prope
         _error(arm.request("GET", ws_id(name), token), 404, "ResourceNotFound")
 
 
-def test_put_without_properties_is_400(arm):  # item 5
+def test_put_without_properties_is_400(arm):
     token = arm.token()
     r = arm.request("PUT", ws_id("noPropertiesService"), token, body={"location": "South Central US"})
     _any_error(r, 400)
@@ -310,7 +311,7 @@ def test_put_without_properties_is_400(arm):  # item 5
     pytest.param({"properties": None}, id="properties null"),
     pytest.param({"location": "South Central US", "properties": {}}, id="properties without packageType"),
 ])
-def test_patch_body_without_properties_package_type_is_400(arm, body):  # item 5
+def test_patch_body_without_properties_package_type_is_400(arm, body):
     token = arm.token()
     before = _get(arm, token)
     r = arm.request("PATCH", ws_id(), token, api_version=V2016, body=body)
@@ -319,7 +320,7 @@ def test_patch_body_without_properties_package_type_is_400(arm, body):  # item 5
     assert _get(arm, token) == before
 
 
-def test_patch_returns_merged_body_then_succeeded_with_newer_modified_on(arm):  # item 6
+def test_patch_returns_merged_body_then_succeeded_with_newer_modified_on(arm):
     token = arm.token()
     before = _get(arm, token)
     r = arm.request("PATCH", ws_id(), token, body={"properties": {"packageType": "Graph",
@@ -339,7 +340,7 @@ def test_patch_returns_merged_body_then_succeeded_with_newer_modified_on(arm):  
     assert after["properties"]["createdOn"] == before["properties"]["createdOn"]
 
 
-def test_patch_of_one_asset_key_replaces_only_that_asset(arm):  # item 7
+def test_patch_of_one_asset_key_replaces_only_that_asset(arm):
     token = arm.token()
     first = _module_asset("Execute R Script", inputPorts={"Input 1": {"type": "Dataset"}},
                           outputPorts={"Result": {"type": "Dataset"}})
@@ -365,7 +366,7 @@ def test_patch_of_one_asset_key_replaces_only_that_asset(arm):  # item 7
 # --- 8, 9: missing services and DELETE --------------------------------------------------------------
 
 @pytest.mark.parametrize("method,suffix", [("GET", ""), ("PATCH", ""), ("GET", "/listKeys")])
-def test_missing_service_is_404_resource_not_found(arm, method, suffix):  # item 8
+def test_missing_service_is_404_resource_not_found(arm, method, suffix):
     token = arm.token()
     body = {"properties": {"packageType": "Graph", "title": "x"}} if method == "PATCH" else None
     r = arm.request(method, ws_id("noSuchService") + suffix, token, body=body)
@@ -376,7 +377,7 @@ def test_missing_service_is_404_resource_not_found(arm, method, suffix):  # item
         _error(arm.request("GET", ws_id("noSuchService"), token), 404, "ResourceNotFound")
 
 
-def test_delete_is_202_with_async_header_and_the_service_is_gone(arm):  # item 9
+def test_delete_is_202_with_async_header_and_the_service_is_gone(arm):
     token = arm.token()
     _get(arm, token, SECOND_WS)
     r = arm.request("DELETE", ws_id(SECOND_WS), token)
@@ -388,7 +389,7 @@ def test_delete_is_202_with_async_header_and_the_service_is_gone(arm):  # item 9
     assert sorted(item["name"] for item in _list_all(arm, token)[0]) == sorted(SEED_SERVICES - {SECOND_WS})
 
 
-def test_delete_of_a_service_that_never_existed_is_202_too(arm):  # item 9
+def test_delete_of_a_service_that_never_existed_is_202_too(arm):
     token = arm.token()
     r = arm.request("DELETE", ws_id("neverExisted"), token)
     assert r.status_code == 202, r.text
@@ -408,7 +409,7 @@ LISTS = {
 
 
 @pytest.mark.parametrize("path,expected", list(LISTS.values()), ids=list(LISTS))
-def test_list_pages_with_next_link_and_skiptoken(arm, path, expected):  # item 10
+def test_list_pages_with_next_link_and_skiptoken(arm, path, expected):
     token = arm.token(OWNER_SP)
     page = _ok(arm.request("GET", path, token))
     assert set(page) <= {"value", "nextLink"}
@@ -428,7 +429,7 @@ def test_list_pages_with_next_link_and_skiptoken(arm, path, expected):  # item 1
     assert pages == (len(expected) + 1) // 2
 
 
-def test_list_is_collected_by_azure_core_pager(arm):  # item 10
+def test_list_is_collected_by_azure_core_pager(arm):
     token = arm.token(OWNER_SP)
     first = f"/subscriptions/{SUB}/providers/{TYPE}"
     calls = []
@@ -447,7 +448,7 @@ def test_list_is_collected_by_azure_core_pager(arm):  # item 10
     assert all(i["id"] == ws_id(i["name"]) for i in items)
 
 
-def test_list_of_a_subscription_without_services_is_empty(arm):  # item 10 (§3.2: 200 {"value": []})
+def test_list_of_a_subscription_without_services_is_empty(arm):  # 200 {"value": []}, not 404
     token = arm.token(OWNER_SP)
     r = arm.request("DELETE", ws_id(OTHER_SUB_WS, sub=SUB2, rg=RG2), token)
     assert r.status_code == 202
@@ -467,7 +468,7 @@ READ_ONLY_WRITES = {
 
 @pytest.mark.parametrize("method,make_body", [(k.split()[0], v) for k, v in READ_ONLY_WRITES.items()],
                          ids=list(READ_ONLY_WRITES))
-def test_read_only_service_rejects_put_and_patch(arm, method, make_body):  # item 11
+def test_read_only_service_rejects_put_and_patch(arm, method, make_body):
     token = arm.token()
     before = _get(arm, token, READONLY_WS)
     assert before["properties"]["readOnly"] is True
@@ -479,7 +480,7 @@ def test_read_only_service_rejects_put_and_patch(arm, method, make_body):  # ite
     assert _ok(arm.request("GET", ws_id(READONLY_WS) + "/listKeys", token)) == keys
 
 
-def test_read_only_service_can_still_be_deleted(arm):  # item 11 (§1.2: "only removed")
+def test_read_only_service_can_still_be_deleted(arm):  # the spec: a read-only service can only be removed
     token = arm.token()
     r = arm.request("DELETE", ws_id(READONLY_WS), token)
     assert r.status_code == 202, r.text
@@ -521,7 +522,7 @@ def slow_arm(azurite):
         tls.cleanup()
 
 
-def test_status_url_reports_in_progress_then_succeeded_with_short_retry_after(slow_arm):  # item 13
+def test_status_url_reports_in_progress_then_succeeded_with_short_retry_after(slow_arm):
     slow_arm.emulator.reset()
     token = slow_arm.token()
     r = slow_arm.request("PATCH", ws_id(), token, body={"properties": {"packageType": "Graph", "title": "slow"}})
@@ -549,7 +550,7 @@ def test_status_url_reports_in_progress_then_succeeded_with_short_retry_after(sl
     assert after["provisioningState"] == "Succeeded" and after["title"] == "slow"
 
 
-def test_subscription_id_matches_case_insensitively(slow_arm):  # item 16 (subscription)
+def test_subscription_id_matches_case_insensitively(slow_arm):  # subscription
     slow_arm.emulator.reset()
     token = slow_arm.token(OWNER_SP)
     stored = ws_id(CASED_WS, sub=CASED_SUB, rg=CASED_RG)
@@ -563,7 +564,7 @@ def test_subscription_id_matches_case_insensitively(slow_arm):  # item 16 (subsc
 # --- 14: a model that cannot be loaded --------------------------------------------------------------
 
 @pytest.mark.parametrize("blob", ["missing.ilearner", "train.csv"], ids=["missing blob", "not an ilearner"])
-def test_patch_with_unloadable_model_fails_the_operation(arm, model_blobs, blob):  # item 14
+def test_patch_with_unloadable_model_fails_the_operation(arm, model_blobs, blob):
     token = arm.token()
     rows = _score_rows()
     before = _scores(arm, rows)
@@ -590,7 +591,7 @@ BAD_CREDENTIALS = {
 
 
 @pytest.mark.parametrize("make", list(BAD_CREDENTIALS.values()), ids=list(BAD_CREDENTIALS))
-def test_model_is_read_with_the_given_credentials(arm, model_blobs, make):  # item 14 (§6: the forms are used)
+def test_model_is_read_with_the_given_credentials(arm, model_blobs, make):  # each form of locationInfo is used
     token = arm.token()
     rows = _score_rows()
     before = _scores(arm, rows)
@@ -637,7 +638,7 @@ HEADER_CASES = {
 
 @pytest.mark.parametrize("caller", [None, "c0ffee00-1234-4abc-8def-000000000015"], ids=["no caller id", "caller id"])
 @pytest.mark.parametrize("send", list(HEADER_CASES.values()), ids=list(HEADER_CASES))
-def test_every_response_has_request_ids_and_echoes_correlation_id(arm, send, caller):  # item 15
+def test_every_response_has_request_ids_and_echoes_correlation_id(arm, send, caller):
     token = arm.token()
     headers = {"x-ms-correlation-request-id": caller} if caller else {}
     responses = [send(arm, token, headers), send(arm, token, headers)]
@@ -668,7 +669,7 @@ CASINGS = {
 
 
 @pytest.mark.parametrize("path", list(CASINGS.values()), ids=list(CASINGS))
-def test_paths_match_case_insensitively_and_id_keeps_stored_casing(arm, path):  # item 16
+def test_paths_match_case_insensitively_and_id_keeps_stored_casing(arm, path):
     token = arm.token()
     body = _ok(arm.request("GET", path, token))
     assert body["id"] == ws_id() and body["name"] == ARM_WS
@@ -691,14 +692,14 @@ VERSIONED = {
 
 
 @pytest.mark.parametrize("method,path,body", list(VERSIONED.values()), ids=list(VERSIONED))
-def test_missing_api_version_is_400_with_exact_message(arm, method, path, body):  # item 17
+def test_missing_api_version_is_400_with_exact_message(arm, method, path, body):
     token = arm.token(OWNER_SP)
     message = _error(arm.request(method, path, token, api_version=None, body=body), 400, "MissingApiVersionParameter")
     assert message == "The api-version query parameter (?api-version=) is required for all requests."
 
 
 @pytest.mark.parametrize("method,path,body", list(VERSIONED.values()), ids=list(VERSIONED))
-def test_unknown_api_version_is_400_no_registered_provider(arm, method, path, body):  # item 17
+def test_unknown_api_version_is_400_no_registered_provider(arm, method, path, body):
     token = arm.token(OWNER_SP)
     before = _get(arm, token)
     message = _error(arm.request(method, path, token, api_version="2099-01-01", body=body), 400,
@@ -719,7 +720,7 @@ GROUP_PATHS = {
 
 
 @pytest.mark.parametrize("method,path,body", list(GROUP_PATHS.values()), ids=list(GROUP_PATHS))
-def test_unknown_resource_group_is_404(arm, method, path, body):  # item 18
+def test_unknown_resource_group_is_404(arm, method, path, body):
     token = arm.token(OWNER_SP)  # Owner of the subscription: authorized, so existence decides
     message = _error(arm.request(method, path, token, body=body), 404, "ResourceGroupNotFound")
     assert message == "Resource group 'no-such-rg' could not be found."
@@ -734,7 +735,7 @@ SUB_PATHS = {
 
 
 @pytest.mark.parametrize("method,path", list(SUB_PATHS.values()), ids=list(SUB_PATHS))
-def test_unknown_subscription_is_404(arm, method, path):  # item 18
+def test_unknown_subscription_is_404(arm, method, path):
     token = arm.token(OWNER_SP)
     message = _error(arm.request(method, path, token), 404, "SubscriptionNotFound")
     assert message == f"The subscription '{UNKNOWN_SUB}' could not be found."
@@ -751,7 +752,7 @@ MODEL_FORMS = {
 
 @pytest.mark.parametrize("form,start", [(form, start) for form, start in zip(MODEL_FORMS, (100, 150, 200))],
                          ids=list(MODEL_FORMS))
-def test_patched_model_is_what_rrs_scores_with(arm, azurite, model_blobs, form, start):  # item 35
+def test_patched_model_is_what_rrs_scores_with(arm, azurite, model_blobs, form, start):
     token = arm.token()
     rows = _score_rows()
     before = _scores(arm, rows)
@@ -770,7 +771,7 @@ def test_patched_model_is_what_rrs_scores_with(arm, azurite, model_blobs, form, 
     asset = resource["properties"]["assets"]["asset1"]
     assert resource["properties"]["provisioningState"] == "Succeeded"
     assert asset["name"] == RESOURCE and asset["locationInfo"]["uri"].split("?")[0] == _cloud_url(model_blobs, blob)
-    assert asset["locationInfo"].get("credentials", "") == ""  # item 2 after a PATCH that set them
+    assert asset["locationInfo"].get("credentials", "") == ""  # not even after a PATCH that set them
     assert resource["properties"]["swaggerLocation"].endswith(f"/subscriptions/{SUB}/services/{ARM_SVC}/swagger.json")
     swagger = requests.get(resource["properties"]["swaggerLocation"], verify=arm.ca_bundle, timeout=30)
     assert swagger.status_code == 200 and swagger.json()["swagger"] == "2.0"
@@ -780,7 +781,7 @@ def test_patched_model_is_what_rrs_scores_with(arm, azurite, model_blobs, form, 
     pytest.param("plain uri"),
     pytest.param("uri plus credentials"),
 ])
-def test_repeated_update_to_the_same_blob_scores_with_the_new_model(arm, azurite, form):  # item 35
+def test_repeated_update_to_the_same_blob_scores_with_the_new_model(arm, azurite, form):
     token = arm.token()
     rows = _score_rows()
     client = BlobServiceClient.from_connection_string(azurite.connection_string())

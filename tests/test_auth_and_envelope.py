@@ -1,4 +1,4 @@
-"""Error envelope and authentication rules: checklist items 17 and 18."""
+"""Error envelope and authentication rules of the AML Studio (classic) runtime APIs."""
 from __future__ import annotations
 
 import pytest
@@ -9,7 +9,7 @@ from .helpers import (CRASHING, CRASHING_KEY, FAILING, FAILING_KEY, PREDICTIVE, 
 
 
 @pytest.mark.parametrize("scheme", ["bearer", "Bearer", "BEARER"])
-def test_bearer_scheme_matches_in_any_case(aml, scheme):  # item 18
+def test_bearer_scheme_matches_in_any_case(aml, scheme):
     columns, values = csv_rows(SCORE_CSV)
     body = {"Inputs": {"input1": {"ColumnNames": columns, "Values": values[:1]}}}
     r = requests.post(f"{aml.runtime(UPDATABLE)}/execute?api-version=2.0", json=body,
@@ -21,7 +21,7 @@ def test_bearer_scheme_matches_in_any_case(aml, scheme):  # item 18
 
 @pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Basic {TRAINING_KEY}"},
                                      {"Authorization": f"Bearer {UPDATABLE_KEY}"}])
-def test_runtime_rejects_missing_wrong_and_foreign_keys(aml, headers):  # items 17, 18
+def test_runtime_rejects_missing_wrong_and_foreign_keys(aml, headers):
     r = requests.get(f"{aml.runtime(TRAINING)}/jobs/x?api-version=2.0", headers=headers)
     assert r.status_code == 401
     assert r.json() == {"error": {"code": "Unauthorized", "message": "Request is unauthorized to access resource.",
@@ -34,7 +34,7 @@ def test_secondary_key_is_accepted(aml, blobs):
     assert aml.submit(TRAINING, TRAINING_KEY2, aml.train_body(upload(blobs, TRAIN_CSV))).status_code == 200
 
 
-def test_module_execution_error_has_details(aml):  # item 17
+def test_module_execution_error_has_details(aml):
     body = {"Inputs": {"input1": {"ColumnNames": ["age"], "Values": [["x"]]}}}
     r = aml.execute(FAILING, FAILING_KEY, body)
     assert r.status_code == 400
@@ -59,7 +59,7 @@ def test_a_crashing_plugin_fails_its_job_and_the_server_stays_up(aml, blobs):
     assert requests.get(f"{aml.url}/_emulator/health").status_code == 200
 
 
-def test_every_error_has_a_details_list(aml):  # item 17
+def test_every_error_has_a_details_list(aml):
     for r in (requests.get(f"{aml.url}/no/such/path"),
               requests.put(f"{aml.runtime(TRAINING)}/jobs", headers=aml.auth(TRAINING_KEY)),
               aml.submit(TRAINING, TRAINING_KEY, [])):

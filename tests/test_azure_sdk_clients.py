@@ -1,6 +1,6 @@
-"""The real Azure SDK clients against the emulated Azure AD and Resource Manager over HTTPS:
-arm-webservices-aad.md §5, checklist items 29 and 12, 14 (long-running PATCH through ARMPolling),
-and the error mapping the clients apply (401/403/404, AADSTS).
+"""The real Azure SDK clients against the emulated Azure AD and Resource Manager over HTTPS: a token, GET and a
+long-running PATCH through ARMPolling (to success and to failure), and the error mapping the clients apply
+(401/403/404, AADSTS).
 
 ``azure-identity`` ``ClientSecretCredential`` (MSAL underneath) and ``azure-mgmt-resource``
 ``ResourceManagementClient`` talk real HTTPS to the shared emulator (``arm`` fixture, trustme CA).
@@ -55,15 +55,15 @@ def calls(arm) -> list[str]:
     return out
 
 
-# --- item 29 (and 12): token, GET, PATCH to completion ------------------------------------------------
+# --- token, GET, PATCH to completion -----------------------------------------------------------------
 
 @pytest.mark.parametrize("trust", ["connection_verify", "connection_verify+REQUESTS_CA_BUNDLE",
                                    "REQUESTS_CA_BUNDLE-only", "connection_verify+unrelated-REQUESTS_CA_BUNDLE"])
-def test_credential_and_management_client_get_and_update_to_completion(arm, monkeypatch, trust):  # items 29, 12
+def test_credential_and_management_client_get_and_update_to_completion(arm, monkeypatch, trust):
     if trust in ("connection_verify+REQUESTS_CA_BUNDLE", "REQUESTS_CA_BUNDLE-only"):
         monkeypatch.setenv("REQUESTS_CA_BUNDLE", arm.ca_bundle)
     elif trust == "connection_verify+unrelated-REQUESTS_CA_BUNDLE":
-        monkeypatch.setenv("REQUESTS_CA_BUNDLE", certifi.where())  # a per-request path wins over it (§5.1)
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", certifi.where())  # a per-request path wins over it
     with ExitStack() as stack:
         credential, client = clients(stack, arm, verify=trust != "REQUESTS_CA_BUNDLE-only")
         token = credential.get_token(SCOPE)
@@ -83,7 +83,7 @@ def test_credential_and_management_client_get_and_update_to_completion(arm, monk
         again = client.resources.get_by_id(ws_id(), api_version=API)
         assert again.properties["title"] == "new" and again.properties["provisioningState"] == "Succeeded"
         assert again.properties["assets"] == resource.properties["assets"]  # untouched by a title PATCH
-    # what went over the wire: discovery, token, GET, PATCH, status poll(s), final GET on the resource (§5.2)
+    # what went over the wire: discovery, token, GET, PATCH, status poll(s), final GET on the resource
     sequence = "\n".join(calls(arm))
     expected = (rf"GET /{TENANT_DOMAIN}/v2\.0/\.well-known/openid-configuration\n"
                 rf"POST /{TENANT_DOMAIN}/oauth2/v2\.0/token\n"
@@ -95,7 +95,7 @@ def test_credential_and_management_client_get_and_update_to_completion(arm, monk
     assert re.fullmatch(expected, sequence), sequence
 
 
-def test_async_status_body_has_status_and_provisioning_state(arm):  # item 12
+def test_async_status_body_has_status_and_provisioning_state(arm):
     with ExitStack() as stack:
         _, client = clients(stack, arm)
         client.resources.begin_update_by_id(ws_id(), api_version=API, parameters=update_body(title="t2")).result()
@@ -105,7 +105,7 @@ def test_async_status_body_has_status_and_provisioning_state(arm):  # item 12
     assert body["status"] == body["provisioningState"] == "Succeeded"
 
 
-def test_failing_model_update_raises_from_the_poller_and_marks_the_resource_failed(arm):  # item 14
+def test_failing_model_update_raises_from_the_poller_and_marks_the_resource_failed(arm):
     missing = "https://devstoreaccount1.blob.core.windows.net/nope/missing.ilearner"
     with ExitStack() as stack:
         _, client = clients(stack, arm)
@@ -182,7 +182,7 @@ def test_reader_can_get_but_not_update(arm):
         assert client.resources.get_by_id(ws_id(), api_version=API).properties["title"] == before.properties["title"]
 
 
-def test_without_trusting_the_test_ca_the_credential_fails_on_tls(arm):  # item 29: the CA is what makes it work
+def test_without_trusting_the_test_ca_the_credential_fails_on_tls(arm):  # the CA is what makes it work
     with ExitStack() as stack:
         _, client = clients(stack, arm, verify=False)
         with pytest.raises(ClientAuthenticationError, match="CERTIFICATE_VERIFY_FAILED"):
@@ -190,7 +190,7 @@ def test_without_trusting_the_test_ca_the_credential_fails_on_tls(arm):  # item 
     assert arm.emulator.journal.entries() == []  # no request got through
 
 
-def test_token_from_the_credential_is_for_arm_in_the_tenant(arm):  # items 24, 29
+def test_token_from_the_credential_is_for_arm_in_the_tenant(arm):
     import jwt
     with ExitStack() as stack:
         credential, _ = clients(stack, arm, tenant=TENANT_DOMAIN)
@@ -202,7 +202,7 @@ def test_token_from_the_credential_is_for_arm_in_the_tenant(arm):  # items 24, 2
         f"/{TENANT_DOMAIN}/v2.0/.well-known/openid-configuration", f"/{TENANT_DOMAIN}/oauth2/v2.0/token"]
 
 
-def test_msal_with_instance_discovery_at_the_fake_gets_a_token(arm):  # item 28 with the real MSAL (§4.3)
+def test_msal_with_instance_discovery_at_the_fake_gets_a_token(arm):  # discovery documents, with the real MSAL
     import msal
     import requests
     with requests.Session() as http:

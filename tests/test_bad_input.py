@@ -1,8 +1,8 @@
 """Bad input on every route gets the real error envelope, never a 500 or a traceback.
 
-aml-classic-protocol.md section 5: every error is ``{"error": {"code", "message", "details": [...]}}``
-with the HTTP status of its class (5.2), ``details`` always a list and non-empty for ``Unauthorized``,
-JSON content type; authentication is checked before the body (5.3).
+Every error is ``{"error": {"code", "message", "details": [...]}}`` with the HTTP status of its class
+(Microsoft Learn: "Azure Machine Learning Studio (classic) REST API Error Codes"), ``details`` always a list and
+non-empty for ``Unauthorized``, JSON content type; authentication is checked before the body (inferred).
 """
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ UNKNOWN_ID = "0123456789abcdef0123456789abcdef"
 FOREIGN_KEY = "bm90LWEta2V5LWFueS1lbmRwb2ludC1rbm93cy1hZGZlbXUtdGVzdHMtMDAwMDAwMDAwMDAwMDAwMDAwMDAwMA=="
 DEV_CS = f"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={DEV_KEY}"
 
-# error.code -> HTTP status (section 5.2; MethodNotAllowed is the emulator's inferred 405 class)
+# error.code -> HTTP status (the error codes page; MethodNotAllowed is the emulator's inferred 405 class)
 CLASS_STATUS = {"BadArgument": 400, "BadUserArgument": 400, "InvalidOperation": 400, "LibraryExecutionError": 400,
                 "ModuleExecutionError": 400, "WebServicePackageError": 400, "Unauthorized": 401, "NotFound": 404,
                 "MethodNotAllowed": 405, "RequestTimeout": 408, "Conflict": 409, "MemoryQuotaViolation": 413}
@@ -172,7 +172,7 @@ BAD_AUTH = {
                                          if route.kind == "runtime" or how != "workspace token on runtime"])
 def test_bad_credentials_are_401_with_non_empty_details(aml, job_id, route, how):
     value = BAD_AUTH[how](route)
-    # a malformed body too: authentication comes before body validation (section 5.3)
+    # a malformed body too: authentication comes before body validation (inferred)
     r = call(aml, route, auth=value, data="{not json" if route.body else None, job=job_id)
     error = assert_envelope(r, 401, "Unauthorized")
     expected = ({"code": "ScoreRequestUnauthorized", "message": "Invalid credentials provided."}

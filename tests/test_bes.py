@@ -1,4 +1,6 @@
-"""Batch Execution jobs API: checklist items 1-13 of aml-classic-protocol.md section 8."""
+"""Batch Execution jobs API, as the public clients and Microsoft's generated sample code use it (Microsoft Learn:
+"How to consume a Machine Learning Studio (classic) web service"; error texts from "Azure Machine Learning Studio
+(classic) REST API Error Codes")."""
 from __future__ import annotations
 
 import pytest
@@ -10,7 +12,7 @@ from .helpers import (PARAMS, PARAMS_KEY, SLOW, SLOW_KEY, SUBSCRIPTION, TRAIN_CS
                       CUSTOM_ACCOUNT, deadline_poll, unique, upload)
 
 
-def test_submit_returns_quoted_job_id_and_job_is_not_started(aml, blobs):  # item 1
+def test_submit_returns_quoted_job_id_and_job_is_not_started(aml, blobs):
     body = aml.train_body(upload(blobs, TRAIN_CSV))
     r = aml.submit(TRAINING, TRAINING_KEY, body)
     assert r.status_code == 200
@@ -19,7 +21,7 @@ def test_submit_returns_quoted_job_id_and_job_is_not_started(aml, blobs):  # ite
     assert aml.status(TRAINING, TRAINING_KEY, r.json())["StatusCode"] == "NotStarted"
 
 
-def test_subscription_route_serves_the_same_jobs(aml, blobs):  # item 2
+def test_subscription_route_serves_the_same_jobs(aml, blobs):
     body = aml.train_body(upload(blobs, TRAIN_CSV))
     base = f"{aml.url}/subscriptions/{SUBSCRIPTION}/services/{TRAINING}"
     job_id = requests.post(f"{base}/jobs?api-version=2.0", json=body, headers=aml.auth(TRAINING_KEY)).json()
@@ -32,7 +34,7 @@ def test_subscription_route_serves_the_same_jobs(aml, blobs):  # item 2
 
 
 @pytest.mark.parametrize("how", ["no body", "empty object"])
-def test_start_accepts_no_body_and_empty_object(aml, blobs, how):  # item 3
+def test_start_accepts_no_body_and_empty_object(aml, blobs, how):
     job_id = aml.submit(SLOW, SLOW_KEY, aml.train_body(upload(blobs, TRAIN_CSV))).json()
     assert aml.status(SLOW, SLOW_KEY, job_id)["StatusCode"] == "NotStarted"
     url = f"{aml.runtime(SLOW)}/jobs/{job_id}/start?api-version=2.0"
@@ -48,7 +50,7 @@ def test_start_accepts_no_body_and_empty_object(aml, blobs, how):  # item 3
                                    "message": "The job cannot be started because it is in Running state."}
 
 
-def test_status_code_is_a_string_and_results_null_until_finished(aml, blobs):  # items 4, 5, 7
+def test_status_code_is_a_string_and_results_null_until_finished(aml, blobs):
     job_id = aml.submit(SLOW, SLOW_KEY, aml.train_body(upload(blobs, TRAIN_CSV))).json()
     before = aml.status(SLOW, SLOW_KEY, job_id)
     assert before["StatusCode"] == "NotStarted" and "Results" in before and before["Results"] is None
@@ -59,7 +61,7 @@ def test_status_code_is_a_string_and_results_null_until_finished(aml, blobs):  #
     assert isinstance(running["StatusCode"], str) and running["StartTime"]
 
 
-def test_finished_results_form_a_readable_azurite_url(aml, blobs):  # items 6, 13
+def test_finished_results_form_a_readable_azurite_url(aml, blobs):
     relative = upload(blobs, TRAIN_CSV)
     output = f"{relative.split('/')[0]}/models/model.ilearner"
     _, final = aml.run_job(TRAINING, TRAINING_KEY, aml.train_body(relative, output))
@@ -85,7 +87,7 @@ def test_results_without_output_override_point_at_service_storage(aml, blobs):
     assert ilearner.loads(data).features[0] == "age"
 
 
-def test_failed_job_has_string_details(aml, blobs):  # item 7
+def test_failed_job_has_string_details(aml, blobs):
     bad = upload(blobs, b"a,b,label\nx,y,1\nz,w,0\n")
     _, final = aml.run_job(TRAINING, TRAINING_KEY, {
         "Inputs": {"input1": {"ConnectionString": aml.connection_string(), "RelativeLocation": bad}}})
@@ -94,7 +96,7 @@ def test_failed_job_has_string_details(aml, blobs):  # item 7
     assert final["Results"] is None
 
 
-def test_delete_cancels_running_job_and_removes_finished(aml, blobs):  # item 8
+def test_delete_cancels_running_job_and_removes_finished(aml, blobs):
     job_id = aml.submit(SLOW, SLOW_KEY, aml.train_body(upload(blobs, TRAIN_CSV))).json()
     aml.start(SLOW, SLOW_KEY, job_id)
     url = f"{aml.runtime(SLOW)}/jobs/{job_id}?api-version=2.0"
@@ -109,7 +111,7 @@ def test_delete_cancels_running_job_and_removes_finished(aml, blobs):  # item 8
 
 
 @pytest.mark.parametrize("slash", ["", "/"])
-def test_leading_slash_relative_locations_resolve_to_the_same_blob(aml, blobs, slash):  # item 9
+def test_leading_slash_relative_locations_resolve_to_the_same_blob(aml, blobs, slash):
     relative = upload(blobs, TRAIN_CSV)
     out = f"{relative.split('/')[0]}/out/m.ilearner"
     body = aml.train_body(slash + relative, slash + out)
@@ -120,7 +122,7 @@ def test_leading_slash_relative_locations_resolve_to_the_same_blob(aml, blobs, s
     assert blobs.get_blob_client(container, blob).exists()
 
 
-def test_sas_mode_references_work(aml, blobs):  # item 9
+def test_sas_mode_references_work(aml, blobs):
     from datetime import datetime, timedelta, timezone
     from azure.storage.blob import ContainerSasPermissions, generate_container_sas
     from adfemu.emulator.azurite import DEV_ACCOUNT, DEV_KEY
@@ -139,7 +141,7 @@ def test_sas_mode_references_work(aml, blobs):  # item 9
     assert blobs.get_blob_client(container, "sas/m.ilearner").exists()
 
 
-def test_account_name_and_key_only_connection_string_maps_to_azurite(aml, azurite):  # item 9
+def test_account_name_and_key_only_connection_string_maps_to_azurite(aml, azurite):
     from azure.storage.blob import BlobServiceClient
     from .helpers import CUSTOM_KEY
     custom = BlobServiceClient.from_connection_string(azurite.connection_string(CUSTOM_ACCOUNT))
@@ -152,13 +154,13 @@ def test_account_name_and_key_only_connection_string_maps_to_azurite(aml, azurit
     assert f"/{CUSTOM_ACCOUNT}/" in final["Results"]["output1"]["BaseLocation"]
 
 
-def test_legacy_single_input_is_accepted(aml, blobs):  # item 10
+def test_legacy_single_input_is_accepted(aml, blobs):
     body = {"Input": {"ConnectionString": aml.connection_string(), "RelativeLocation": upload(blobs, TRAIN_CSV)}}
     _, final = aml.run_job(TRAINING, TRAINING_KEY, body)
     assert final["StatusCode"] == "Finished"
 
 
-def test_input_and_inputs_together_are_rejected(aml, blobs):  # item 10
+def test_input_and_inputs_together_are_rejected(aml, blobs):
     ref = {"ConnectionString": aml.connection_string(), "RelativeLocation": upload(blobs, TRAIN_CSV)}
     r = aml.submit(TRAINING, TRAINING_KEY, {"Input": ref, "Inputs": {"input1": ref}})
     assert r.status_code == 400
@@ -171,7 +173,7 @@ def test_input_and_inputs_together_are_rejected(aml, blobs):  # item 10
     ("output1", "azuremltesting/output", ".ilearner"),
     ("output1", "azuremltesting/output/model.csv", ".ilearner"),
 ])
-def test_missing_or_wrong_extension_is_invalid_blob_extension(aml, blobs, port, location, expected):  # item 11
+def test_missing_or_wrong_extension_is_invalid_blob_extension(aml, blobs, port, location, expected):
     body = aml.train_body(upload(blobs, TRAIN_CSV), "c/out.ilearner")
     target = body["Inputs"] if port.startswith("input") else body["Outputs"]
     target[port]["RelativeLocation"] = location
@@ -185,7 +187,7 @@ def test_missing_or_wrong_extension_is_invalid_blob_extension(aml, blobs, port, 
         f'Supported file extensions for this output type are: "{expected}".')
 
 
-def test_seed_pipeline_paths_fail_like_the_real_service(aml):  # item 11: issue #32354's message
+def test_seed_pipeline_paths_fail_like_the_real_service(aml):  # MicrosoftDocs/azure-docs#32354's message
     cs = aml.connection_string()
     body = {"Inputs": {"input1": {"ConnectionString": cs, "RelativeLocation": "azuremltesting/input"},
                        "input2": {"ConnectionString": cs, "RelativeLocation": "azuremltesting/input"}},
@@ -196,7 +198,7 @@ def test_seed_pipeline_paths_fail_like_the_real_service(aml):  # item 11: issue 
         'extension. Supported file extensions for this output type are: ".csv, .tsv, .arff".')
 
 
-def test_unknown_input_name_and_missing_blob(aml, blobs):  # item 12
+def test_unknown_input_name_and_missing_blob(aml, blobs):
     cs = aml.connection_string()
     r = aml.submit(TRAINING, TRAINING_KEY, {"Inputs": {"input1": {"ConnectionString": cs, "RelativeLocation": "c/a.csv"},
                                                         "trainingData": {"ConnectionString": cs, "RelativeLocation": "c/a.csv"}}})

@@ -1,4 +1,5 @@
-"""Execution semantics of the pipeline engine (adf-semantics.md sections 3, 4 and 8; checklist 9-26, 35).
+"""Execution semantics of the pipeline engine: dependencies, Skipped, the leaf rule, control flow, policies,
+activity state and run records, as Microsoft Learn's ADF pages and the ADF REST spec describe them.
 
 Pipelines are built in memory and run by ``runner.engine.Engine``: no emulator, no storage, no HTTP.
 Activities whose outcome a test controls have type ``Stub`` and are served by the handler ``Stubs``
@@ -123,7 +124,7 @@ def stubs() -> Stubs:
     return Stubs()
 
 
-# --- 3.2 dependsOn: AND of entries, OR inside an entry (items 9-11) ---------------------------------
+# --- dependsOn: AND of entries, OR inside an entry --------------------------------------------------
 
 @pytest.mark.parametrize("a, b, runs_c", [("succeed", "succeed", True), ("succeed", "fail", False),
                                           ("fail", "succeed", False), ("fail", "fail", False)])
@@ -190,7 +191,7 @@ def test_skipped_is_an_ordinary_status_that_cascades(stubs):
     (K, {"S": K, "F": K, "C": K, "K": S}),
 ])
 def test_one_upstream_with_four_dependants_table(stubs, a_status, expected):
-    """The table of section 3.2: A with dependants on Succeeded, Failed, Completed and Skipped."""
+    """One upstream A with dependants on Succeeded, Failed, Completed and Skipped (the four conditional paths)."""
     acts = [stub("Z", outcome="fail" if a_status == K else "succeed"),
             stub("A", on("Z", S), outcome="fail" if a_status == F else "succeed"),
             stub("S", on("A", S)), stub("F", on("A", F)), stub("C", on("A", C)), stub("K", on("A", K))]
@@ -200,7 +201,7 @@ def test_one_upstream_with_four_dependants_table(stubs, a_status, expected):
     assert sorted(n for n in stubs.calls if n in "SFCK") == sorted(n for n, s in expected.items() if s == S)
 
 
-# --- 3.4/3.5 the leaf rule and the documented patterns (items 13-15) -------------------------------
+# --- the leaf rule and the documented patterns -----------------------------------------------------
 
 @pytest.mark.parametrize("a, expected", [("succeed", {"A": S, "H": K}), ("fail", {"A": F, "H": S})])
 def test_try_catch(stubs, a, expected):
@@ -275,7 +276,7 @@ def test_leaf_rule_independent_failed_leaf_fails_the_pipeline(stubs):
     assert record.status == F and "Operation on target B failed" in record.message
 
 
-# --- 3.6 parallelism (item 17) --------------------------------------------------------------------
+# --- parallelism ----------------------------------------------------------------------------------
 
 def test_independent_activities_run_concurrently():
     record = run([wait("W1", 1), wait("W2", 1)], time_scale=0.2)
@@ -290,7 +291,7 @@ def test_dependant_starts_after_its_upstream_ends():
     assert runs(record, "W2")[0].start >= runs(record, "W1")[0].end
 
 
-# --- 3.8 ForEach (item 18) ------------------------------------------------------------------------
+# --- ForEach --------------------------------------------------------------------------------------
 
 def for_each(name: str, items, body: list, *depends: dict, **props) -> dict:
     return activity(name, "ForEach", *depends, items={"value": items, "type": "Expression"}, activities=body,
@@ -324,7 +325,7 @@ def test_foreach_fails_when_an_iteration_fails_after_all_ran(stubs):
     assert status(record, "Each") == F and record.status == F
 
 
-# --- 3.8 Until (item 19) --------------------------------------------------------------------------
+# --- Until ----------------------------------------------------------------------------------------
 
 def until(name: str, expression: str, body: list, timeout: str | None = None) -> dict:
     props = {"expression": {"value": expression, "type": "Expression"}, "activities": body}
@@ -389,7 +390,7 @@ def test_until_timeout_bounds_retries_of_its_body(stubs):
     assert (loop.end - loop.start).total_seconds() < 15 * 0.01
 
 
-# --- 3.8 Fail (item 20) ---------------------------------------------------------------------------
+# --- Fail -----------------------------------------------------------------------------------------
 
 def test_fail_activity_sets_error_and_fails_the_pipeline():
     record = run([activity("Stop", "Fail", message="m", errorCode="E1")])
@@ -419,7 +420,7 @@ def test_skipped_and_fail_records_have_empty_object_input_and_output():
     assert by_name["Stop"]["output"] == {}
 
 
-# --- 3.8 ExecutePipeline (items 21-22) ------------------------------------------------------------
+# --- ExecutePipeline ------------------------------------------------------------------------------
 
 def execute(name: str, child: str, wait_on_completion: bool, *depends: dict, parameters: dict | None = None) -> dict:
     return activity(name, "ExecutePipeline", *depends, pipeline={"referenceName": child, "type": "PipelineReference"},
@@ -500,7 +501,7 @@ def test_pipeline_return_value_is_readable_in_the_parent():
     assert runs(record.children[0], "Ret")[0].output == {"name": "pipelineReturnValue", "value": {"k": "v", "n": 5}}
 
 
-# --- 4.1 policies (items 23-25) -------------------------------------------------------------------
+# --- policies -------------------------------------------------------------------------------------
 
 def test_retry_produces_one_record_per_attempt_spaced_by_the_interval(stubs):
     acts = [stub("A", outcome="fail", policy={"retry": 2, "retryIntervalInSeconds": 10}),
@@ -595,7 +596,7 @@ def test_set_variable_input_is_recorded_and_secure_input_hides_it():
     assert by_name["Hidden"]["input"] == SECURE
 
 
-# --- 4.3 state / onInactiveMarkAs (item 26) -------------------------------------------------------
+# --- state / onInactiveMarkAs ---------------------------------------------------------------------
 
 def inactive(doc: dict, mark_as: str | None) -> dict:
     doc["state"] = "Inactive"
@@ -639,7 +640,7 @@ def test_inactive_marked_skipped_triggers_upon_skip(stubs):
     assert record.status == S
 
 
-# --- 8 run records (item 35) ----------------------------------------------------------------------
+# --- run records ----------------------------------------------------------------------------------
 
 def test_pipeline_run_shape(stubs):
     declared = {"name": {"type": "String"}, "n": {"type": "Int"}, "flag": {"type": "Bool"},

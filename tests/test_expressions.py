@@ -1,7 +1,12 @@
-"""The ADF expression language (runner.expressions): adf-semantics.md section 6, checklist items 29-32.
+"""The ADF expression language (runner.expressions): how a JSON string is read, type rules, dates, system
+variables, activity outputs and null-safe access.
 
-Documented examples come from the ADF/Logic Apps function reference (section 6.6 lists the functions);
-behaviours marked "inferred" in the reference are tested as adfemu implements them.
+Documented examples come from Microsoft Learn's ADF expression and system-variable pages
+(https://learn.microsoft.com/azure/data-factory/control-flow-expression-language-functions,
+https://learn.microsoft.com/azure/data-factory/control-flow-system-variables) and the Logic Apps function
+reference whose semantics ADF shares
+(https://learn.microsoft.com/azure/logic-apps/workflow-definition-language-functions-reference);
+behaviours no source confirms (inferred) are tested as adfemu implements them.
 """
 from __future__ import annotations
 
@@ -35,7 +40,7 @@ def lit(s: str) -> str:
     return "'" + s.replace("'", "''") + "'"
 
 
-# --- checklist item 29: how a JSON string is read ----------------------------------------------------
+# --- how a JSON string is read -----------------------------------------------------------------------
 
 def test_item29_escape_interpolation_and_types():
     c = ctx(parameters={"n": 42})
@@ -81,7 +86,7 @@ def test_expression_object_and_nested_values():
     c = ctx(parameters={"p": "v"})
     assert evaluate_value({"type": "Expression", "value": "@add(1, 2)"}, c) == 3
     assert evaluate_value({"type": "Expression", "value": "@pipeline().parameters.p"}, c) == \
-        evaluate_value("@pipeline().parameters.p", c)  # checklist item 2
+        evaluate_value("@pipeline().parameters.p", c)
     nested = {"a": ["@pipeline().parameters.p", {"b": "x@{pipeline().parameters.p}"}, 3, None, True],
               "c": {"type": "Expression", "value": "@createArray(1)"}, "d": {"type": "SecureString", "value": "s"}}
     assert evaluate_value(nested, c) == {"a": ["v", {"b": "xv"}, 3, None, True], "c": [1],
@@ -89,7 +94,7 @@ def test_expression_object_and_nested_values():
     assert evaluate_value(12, c) == 12 and evaluate_value(None, c) is None
 
 
-# --- checklist item 30: type rules --------------------------------------------------------------------
+# --- type rules ---------------------------------------------------------------------------------------
 
 def test_item30_type_rules():
     assert ev("div(11, 5)") == 2 and type(ev("div(11, 5)")) is int
@@ -152,7 +157,7 @@ def test_type_errors(text):
     assert info.value.message.startswith(f"The expression '{text}' cannot be evaluated because ")
 
 
-# --- checklist item 31: dates ----------------------------------------------------------------------------
+# --- dates -----------------------------------------------------------------------------------------------
 
 def test_item31_dates():
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z", ev("utcnow()", Context()))
@@ -295,7 +300,7 @@ def test_utcnow_reads_the_injected_clock_with_seven_digits():
     assert Context(clock=clock).trigger_time == "2024-05-06T07:08:09.1234560Z"
 
 
-# --- checklist item 32: system variables, activity outputs, null-safe access ----------------------------
+# --- system variables, activity outputs, null-safe access -----------------------------------------------
 
 def test_item32_system_variables_and_null_safe_access():
     c = ctx(activities={"x": {"output": {"value": 1}}})

@@ -1,7 +1,9 @@
 """Loading factories (runner.factory) and reading JSON with positions (runner.jsontext).
 
 The corpus is vendor/real-adf-definitions (see its SOURCE.md: 159 files, 3 repos);
-git layout and ARM export: adf-semantics.md section 1.8; the seed's raw TAB: section 2.2.
+git layout and ARM export: https://learn.microsoft.com/azure/data-factory/source-control and
+https://learn.microsoft.com/azure/data-factory/continuous-integration-delivery; the seed's raw TAB: the published
+seed's AzureML linked service has one inside ``mlEndpoint``.
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Real legacy AML clients against the emulator (aml-classic-protocol.md section 6).
+"""Real legacy AML clients against the emulator.
 
 - azmlclient 2.6.0 and the classic ``azureml`` SDK 0.2.7 run unmodified in their own CPython 3.7 venv
   (``make legacy-clients`` builds ``.venv-azml``); the scripts in ``tests/clients`` get the emulator and

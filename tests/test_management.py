@@ -1,4 +1,4 @@
-"""Classic management API: checklist items 19-24."""
+"""Classic management API: endpoints, PATCH of trained-model resources, refresh."""
 from __future__ import annotations
 
 import pytest
@@ -27,7 +27,7 @@ def _patch(aml, endpoint: str, key: str, location: dict, name: str = RESOURCE, s
                           json={"Resources": [{"Name": name, "Location": location}]})
 
 
-def test_list_and_get_endpoints_and_api_location_works(aml, blobs):  # item 19
+def test_list_and_get_endpoints_and_api_location_works(aml, blobs):
     listed = requests.get(aml.mgmt(f"/{TRAINING}/endpoints"), headers=aml.auth(WS_TOKEN))
     assert listed.status_code == 200 and isinstance(listed.json(), list)
     endpoint = requests.get(aml.mgmt(f"/{TRAINING}/endpoints/default"), headers=aml.auth(WS_TOKEN)).json()
@@ -50,7 +50,7 @@ def test_endpoint_key_reads_its_endpoint_but_not_the_keys(aml):
     assert denied.json()["error"]["details"][0] == {"code": "ManagementRequestUnauthorized", "message": "Unauthorized"}
 
 
-def test_put_creates_endpoint_with_own_id_and_keys_and_delete_removes_it(aml, blobs):  # item 20
+def test_put_creates_endpoint_with_own_id_and_keys_and_delete_removes_it(aml, blobs):
     url = aml.mgmt(f"/{PREDICTIVE}/endpoints/retrain2")
     created = requests.put(url, headers=aml.auth(WS_TOKEN),
                            json={"Description": "second", "ThrottleLevel": "High", "MaxConcurrentCalls": 10})
@@ -74,7 +74,7 @@ def test_low_throttle_pins_four_calls(aml):
     assert ep["MaxConcurrentCalls"] == 4
 
 
-def test_free_tier_allows_three_endpoints(aml):  # item 20
+def test_free_tier_allows_three_endpoints(aml):
     url = f"{aml.url}/workspaces/{FREE_WS}/webservices/{FREE_SVC}/endpoints"
     for name in ("second", "third"):
         assert requests.put(f"{url}/{name}", headers=aml.auth(FREE_TOKEN), json={}).status_code in (200, 201)
@@ -86,7 +86,7 @@ def test_free_tier_allows_three_endpoints(aml):  # item 20
 
 
 @pytest.mark.parametrize("credential", ["workspace token", "endpoint key"])
-def test_patch_swaps_the_model_with_either_credential(aml, blobs, credential):  # item 21
+def test_patch_swaps_the_model_with_either_credential(aml, blobs, credential):
     location = _trained_location(aml, blobs)
     key = WS_TOKEN if credential == "workspace token" else UPDATABLE_KEY
     r = _patch(aml, UPDATABLE_NAME, key, location)
@@ -99,7 +99,7 @@ def test_patch_swaps_the_model_with_either_credential(aml, blobs, credential):  
     assert digests["default"] != digests[UPDATABLE_NAME]
 
 
-def test_patch_failures(aml, blobs):  # item 22
+def test_patch_failures(aml, blobs):
     location = _trained_location(aml, blobs)
     default = _patch(aml, "default", WS_TOKEN, location)
     assert default.status_code == 400 and default.json()["error"]["details"][0]["code"] == "CannotUpdateDefaultEndpoint"
@@ -150,14 +150,14 @@ def _read_sas(relative: str) -> str:
     "/ffffffffffffffffffffffffffffffff/endpoints",
     f"/{PREDICTIVE}/endpoints/nosuchendpoint",
 ])
-def test_unknown_ids_are_not_found(aml, path):  # item 23
+def test_unknown_ids_are_not_found(aml, path):
     r = requests.get(aml.mgmt(path), headers=aml.auth(WS_TOKEN))
     assert r.status_code == 404 and r.json()["error"]["code"] == "NotFound"
     ws = requests.get(aml.mgmt("", ws="0" * 32), headers=aml.auth(WS_TOKEN))
     assert ws.status_code == 404 and ws.json()["error"]["details"][0]["code"] == "WorkspaceNotFound"
 
 
-def test_refresh_200_after_change_304_when_unchanged_and_not_on_default(aml, blobs):  # item 24
+def test_refresh_200_after_change_304_when_unchanged_and_not_on_default(aml, blobs):
     url = aml.mgmt(f"/{PREDICTIVE}/endpoints/{UPDATABLE_NAME}/refresh")
     assert requests.post(url, headers=aml.auth(WS_TOKEN), json={"OverwriteResources": "True"}).status_code == 304
     assert _patch(aml, UPDATABLE_NAME, UPDATABLE_KEY, _trained_location(aml, blobs)).status_code == 200

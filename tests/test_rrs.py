@@ -1,4 +1,4 @@
-"""Request-response scoring and swagger.json: checklist items 14-16."""
+"""Request-response scoring (table and swagger formats) and swagger.json."""
 from __future__ import annotations
 
 import requests
@@ -11,7 +11,7 @@ def _score_table(rows: int = 3) -> tuple[list[str], list[list[str]]]:
     return columns, values[:rows]
 
 
-def test_table_response_is_typed_strings_with_scored_labels(aml):  # item 14
+def test_table_response_is_typed_strings_with_scored_labels(aml):
     columns, values = _score_table()
     numbers = [[float(v) for v in row] for row in values]  # requests may carry numbers
     r = aml.execute(UPDATABLE, UPDATABLE_KEY, {"Inputs": {"input1": {"ColumnNames": columns, "Values": numbers}},
@@ -35,7 +35,7 @@ def test_without_details_the_response_still_has_values(aml):
     assert r.json()["Results"]["output1"]["value"]["Values"][0][-1]
 
 
-def test_swagger_format_rows_have_identical_keys(aml):  # item 15
+def test_swagger_format_rows_have_identical_keys(aml):
     columns, values = _score_table(5)
     rows = [dict(zip(columns, map(float, row))) for row in values]
     r = aml.execute(UPDATABLE, UPDATABLE_KEY, {"Inputs": {"input1": rows}, "GlobalParameters": {}},
@@ -83,7 +83,7 @@ def test_missing_feature_columns_are_an_input_mismatch(aml):
     assert (error["code"], error["details"][0]["code"]) == ("BadUserArgument", "InputMismatchError")
 
 
-def test_swagger_json_is_served_without_a_key(aml):  # item 16
+def test_swagger_json_is_served_without_a_key(aml):
     r = requests.get(f"{aml.runtime(PREDICTIVE)}/swagger.json")
     assert r.status_code == 200
     doc = r.json()

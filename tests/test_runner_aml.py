@@ -1,4 +1,5 @@
-"""The runner's AzureML activities against the emulator: aml-classic-protocol.md items 27-29, and the seed."""
+"""The runner's AzureML activities against the emulator: the BES request, the classic Update Resource PATCH,
+ADF's 2600 error, the cancel on timeout, and the seed."""
 from __future__ import annotations
 
 import json
@@ -36,7 +37,7 @@ def _scores(aml) -> np.ndarray:
     return np.array([float(row[-1]) for row in r.json()["Results"]["output1"]["value"]["Values"]])
 
 
-def test_corrected_seed_retrains_and_updates_the_predictive_endpoint(aml, seed_input):  # items 27, 28
+def test_corrected_seed_retrains_and_updates_the_predictive_endpoint(aml, seed_input):
     before = _scores(aml)
     record = _engine(aml, _definitions()).run("LookupPipelineDemo")
     assert record.status == "Succeeded", record.document()
@@ -63,7 +64,7 @@ def test_corrected_seed_retrains_and_updates_the_predictive_endpoint(aml, seed_i
     assert resource["Location"]["SasBlobToken"].startswith("?") and "sig=***" in resource["Location"]["SasBlobToken"]
 
 
-def test_global_parameters_are_sent_as_strings(aml, seed_input):  # item 27
+def test_global_parameters_are_sent_as_strings(aml, seed_input):
     def add_parameters(defs):
         act = defs.pipelines["lookuppipelinedemo"]["properties"]["activities"][0]
         act["typeProperties"]["globalParameters"] = {"Random seed": 42, "Flag": True}
@@ -75,7 +76,7 @@ def test_global_parameters_are_sent_as_strings(aml, seed_input):  # item 27
     assert json.loads(submit["body"])["GlobalParameters"] == {"Random seed": "42", "Flag": "True"}
 
 
-def test_bes_4xx_becomes_the_adf_2600_error(aml, seed_input):  # item 27, the published seed's failure
+def test_bes_4xx_becomes_the_adf_2600_error(aml, seed_input):  # the published seed's failure
     def published_paths(defs):
         act = defs.pipelines["lookuppipelinedemo"]["properties"]["activities"][0]["typeProperties"]
         act["webServiceInputs"]["input1"]["filePath"] = "azuremltesting/input"
@@ -114,7 +115,7 @@ def test_wrong_api_key_and_missing_model(aml, seed_input):
     assert "BlobNotFound" not in error["message"] and "Unable to access the provided Azure blob" in error["message"]
 
 
-def test_timeout_deletes_the_running_job(aml, seed_input):  # item 29
+def test_timeout_deletes_the_running_job(aml, seed_input):
     def slow_service(defs):
         ls = defs.linked_services["trainingendpoint"]["properties"]["typeProperties"]
         ls["mlEndpoint"] = f"https://ussouthcentral.services.azureml.net/workspaces/{WS}/services/{SLOW}/jobs"

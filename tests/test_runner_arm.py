@@ -1,4 +1,4 @@
-"""The runner's Update Resource through Resource Manager (arm-webservices-aad.md §6, §7; checklist 31-35),
+"""The runner's Update Resource through Resource Manager (the calls ADF is inferred to make, see docs/arm.md),
 with the seed's ARM-flavour linked service as published, against the emulator over HTTPS.
 
 Each failure of the acceptance list is checked as the ADF activity error the runner reports; the same
@@ -68,7 +68,7 @@ def _journal(arm) -> list[dict]:
     return arm.emulator.journal.entries()
 
 
-# --- items 31, 32, 35: the seed's ARM flavour, end to end ---------------------------------------------
+# --- the seed's ARM flavour, end to end ---------------------------------------------------------------
 
 def test_arm_seed_updates_the_web_service_and_its_rrs_scores_with_the_new_model(arm, seed_input):
     before = _scores(arm)
@@ -79,7 +79,7 @@ def test_arm_seed_updates_the_web_service_and_its_rrs_scores_with_the_new_model(
     assert record.status == "Succeeded", record.document()
     assert runs["amlUpdateResource"].status == "Succeeded"
 
-    # item 31: token -> GET -> PATCH -> status polls, in that order
+    # token -> GET -> PATCH -> status polls, in that order
     calls = [(e["method"], e["path"]) for e in _journal(arm) if "/jobs" not in e["path"]]
     update = [c for c in calls if "oauth2" in c[1] or "Microsoft.MachineLearning" in c[1]]
     assert update[0] == ("POST", "/mycompany.com/oauth2/token")
@@ -92,7 +92,7 @@ def test_arm_seed_updates_the_web_service_and_its_rrs_scores_with_the_new_model(
     sent = json.loads(patch["body"])["properties"]
     assert sent["packageType"] == "Graph" and list(sent["assets"]) == ["asset1"]
 
-    # item 32: the asset named trainedModelName points at trainedModelFilePath; nothing else changed
+    # the asset named trainedModelName points at trainedModelFilePath; nothing else changed
     after_props = arm.request("GET", ws_id(), arm.token()).json()["properties"]
     uri = after_props["assets"]["asset1"]["locationInfo"]["uri"]
     assert uri.split("?")[0] == f"https://devstoreaccount1.blob.core.windows.net/{MODEL_PATH}"
@@ -100,7 +100,7 @@ def test_arm_seed_updates_the_web_service_and_its_rrs_scores_with_the_new_model(
     for field in ("title", "description", "input", "output", "machineLearningWorkspace"):
         assert after_props[field] == asset_before[field]
 
-    # item 35: RRS of the ARM web service scores with the retrained model
+    # RRS of the ARM web service scores with the retrained model
     after = _scores(arm)
     assert not np.allclose(before, after)
     columns, train_rows = csv_rows(TRAIN_CSV)
@@ -140,7 +140,7 @@ def test_run_record_shows_no_secret(arm, seed_input):
     assert "sig=***" in text and "access_token" not in text and "eyJ" not in text  # SAS masked, no JWT
 
 
-# --- item 33: an unknown asset name writes nothing ----------------------------------------------------
+# --- an unknown asset name writes nothing -------------------------------------------------------------
 
 def test_unknown_asset_name_fails_without_any_write(arm, seed_input):
     def rename(defs):
@@ -155,7 +155,7 @@ def test_unknown_asset_name_fails_without_any_write(arm, seed_input):
     assert not [e for e in _journal(arm) if e["method"] in ("PATCH", "PUT")]
 
 
-# --- item 34: each upstream failure, as the activity error ----------------------------------------------
+# --- each upstream failure, as the activity error -------------------------------------------------------
 
 def _endpoint(name: str = ARM_WS) -> str:
     return f"https://management.azure.com{ws_id(name)}?api-version=2016-05-01-preview"
@@ -264,7 +264,7 @@ def test_a_config_decides_the_roles(azurite, seed_input, tmp_path):
 
 
 def test_runtime_urls_of_the_arm_service(arm):
-    """The ARM service answers under /subscriptions/{sub}/services/{id} (item 35's URL form)."""
+    """The ARM service answers under /subscriptions/{sub}/services/{id} (the runtime URL form of new web services)."""
     response = arm.score([{"age": 0.0}], key="wrong")
     assert response.status_code == 401
     assert ARM_SVC in arm.request("GET", ws_id(), arm.token()).json()["properties"]["swaggerLocation"]

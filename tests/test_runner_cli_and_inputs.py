@@ -1,4 +1,5 @@
-"""`adfemu run` options and checklist items 1-3 (adf-semantics.md section 9), plus the remaining failure paths."""
+"""`adfemu run` options; git and ARM-template layouts, both expression forms and the secret forms of ``apiKey``;
+plus the remaining failure paths."""
 from __future__ import annotations
 
 import json
@@ -33,7 +34,7 @@ def _set(name, value) -> dict:
     return {"name": name, "type": "SetVariable", "typeProperties": {"variableName": "v", "value": value}}
 
 
-def test_git_file_and_arm_template_load_the_same_pipeline(tmp_path):  # item 1
+def test_git_file_and_arm_template_load_the_same_pipeline(tmp_path):
     pipeline = {"name": "x", "properties": {"activities": [_set("s", "@pipeline().Pipeline")],
                                             "variables": {"v": {"type": "String"}}}}
     (tmp_path / "git").mkdir()
@@ -50,7 +51,7 @@ def test_git_file_and_arm_template_load_the_same_pipeline(tmp_path):  # item 1
     assert runs[0] == runs[1] == {"name": "v", "value": "x"}
 
 
-def test_expression_string_and_expression_object_evaluate_the_same():  # item 2
+def test_expression_string_and_expression_object_evaluate_the_same():
     activities = [_set("a", "@add(pipeline().parameters.n, 1)"),
                   dict(_set("b", {"type": "Expression", "value": "@add(pipeline().parameters.n, 1)"}),
                        dependsOn=[{"activity": "a", "dependencyConditions": ["Succeeded"]}])]
@@ -62,7 +63,7 @@ def test_expression_string_and_expression_object_evaluate_the_same():  # item 2
 
 
 @pytest.mark.parametrize("form", ["SecureString", "AzureKeyVaultSecret"])
-def test_api_key_as_secure_string_or_key_vault_secret(aml, seed_input, form):  # item 3
+def test_api_key_as_secure_string_or_key_vault_secret(aml, seed_input, form):
     defs = Definitions.from_factory(load_paths([str(CORRECTED)])[0])
     ls = defs.linked_services["trainingendpoint"]["properties"]["typeProperties"]
     key = ls["apiKey"]["value"] if isinstance(ls["apiKey"], dict) else ls["apiKey"]
@@ -151,7 +152,7 @@ def test_stubs_file_gives_unsupported_activities_an_outcome(aml, tmp_path):
         load_stubs(str(stubs))
 
 
-def test_update_resource_without_update_endpoint_fails_at_run_time(aml, seed_input):  # item 34
+def test_update_resource_without_update_endpoint_fails_at_run_time(aml, seed_input):
     defs = Definitions.from_factory(load_paths([str(CORRECTED)])[0])
     del defs.linked_services["updatablescoringendpoint2"]["properties"]["typeProperties"]["updateResourceEndpoint"]
     record = Engine(defs, Settings(time_scale=0, poll_seconds=0, services=Services(Endpoints(aml.url)))).run(

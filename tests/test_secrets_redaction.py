@@ -3,7 +3,7 @@
 Secrets are the workspace tokens, the endpoint keys (ALL_KEYS plus whatever the backend minted),
 the storage account keys clients send in connection strings, and the ``sig=`` of SAS tokens.
 The one place keys legitimately appear is the classic management endpoint object read with the
-workspace token (section 4.2: the owner reads the keys); read with an endpoint key they are null.
+workspace token (the owner reads the keys); read with an endpoint key they are null.
 """
 from __future__ import annotations
 
@@ -243,7 +243,7 @@ def test_management_keys_are_shown_to_the_workspace_owner_only(aml):
     _, svc = backend.service(WS, PREDICTIVE)
     updatable = svc.endpoints[UPDATABLE_NAME]
     url = aml.mgmt(f"/{PREDICTIVE}/endpoints/{UPDATABLE_NAME}")
-    for token in ws.tokens:  # primary and secondary workspace token: the owner reads the keys (section 4.2)
+    for token in ws.tokens:  # primary and secondary workspace token: the owner reads the keys
         owner = aml.http.get(url, headers=aml.auth(token)).json()
         assert (owner["PrimaryKey"], owner["SecondaryKey"]) == (updatable.primary_key, updatable.secondary_key)
         listed = aml.http.get(aml.mgmt(f"/{PREDICTIVE}/endpoints"), headers=aml.auth(token)).json()

@@ -1,5 +1,5 @@
-"""`adfemu serve --https` as a user runs it: a real process with a local CA (checklist item 29's
-serving side, arm-webservices-aad.md §5.1 TLS trust), its banner, health, certificate names, clean stop.
+"""`adfemu serve --https` as a user runs it: a real process with a local CA (the serving side of the Azure SDK
+clients' TLS trust), its banner, health, certificate names, clean stop.
 """
 from __future__ import annotations
 

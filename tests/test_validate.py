@@ -1,4 +1,4 @@
-"""`adfemu validate`: checklist items 4-8, 27 and 28 of adf-semantics.md section 9, the corpus and the seed."""
+"""`adfemu validate`: the corpus and the seed, leniency, dependsOn, duplicates and cycles, naming rules, limits."""
 from __future__ import annotations
 
 import collections
@@ -45,7 +45,7 @@ def _errors(findings):
     return [(f.pointer, f.code) for f in findings if f.severity == "error"]
 
 
-# --- item 4: the corpus, lenient and strict --------------------------------------------------------
+# --- the corpus, lenient and strict ----------------------------------------------------------------
 
 def test_corpus_validates_without_errors():
     findings = _validate([CORPUS])
@@ -70,7 +70,7 @@ def test_strict_reproduces_the_spec_measurement():
     assert passed["pipeline"] == 3
 
 
-# --- item 5: PascalCase keys in the seed ------------------------------------------------------------
+# --- PascalCase keys in the seed --------------------------------------------------------------------
 
 def test_seed_validates_with_warnings_that_name_what_will_fail():
     findings = _validate([SEED])
@@ -98,7 +98,7 @@ def test_strict_rejects_the_seed_spelling():
     assert any(f.code == "ADF-E-SCHEMA" and "filePath" in f.message for f in findings)
 
 
-# --- item 6: lower-case parameter types and the Boolean alias --------------------------------------
+# --- lower-case parameter types and the Boolean alias ----------------------------------------------
 
 @pytest.mark.parametrize("kind, spelled, canonical", [
     ("parameters", "string", "String"), ("parameters", "int", "Int"), ("parameters", "bool", "Bool"),
@@ -113,7 +113,7 @@ def test_parameter_and_variable_types_are_read_case_insensitively(kind, spelled,
     assert any(f.pointer == f"/properties/{kind}/x/type" for f in strict if f.severity == "error")
 
 
-# --- item 7: dependsOn resolution ------------------------------------------------------------------
+# --- dependsOn resolution --------------------------------------------------------------------------
 
 def test_depends_on_with_other_case_resolves_and_a_missing_name_is_reported():
     factory = Factory("mem", [_pipeline(_wait("amlBEGetilearner"), _wait("next", "amlbeGetilearner"), _wait("x", "nope"))])
@@ -126,7 +126,7 @@ def test_depends_on_with_other_case_resolves_and_a_missing_name_is_reported():
     assert _errors(findings) == []  # ADF saves it; the run fails (tests/test_engine_semantics.py)
 
 
-# --- item 8: duplicates and cycles -----------------------------------------------------------------
+# --- duplicates and cycles -------------------------------------------------------------------------
 
 def test_duplicate_activity_names_include_nested_ones_case_insensitively():
     loop = {"name": "Loop", "type": "ForEach", "typeProperties": {
@@ -142,7 +142,7 @@ def test_dependency_cycles_are_errors():
     assert errors and all(code == "ADF-E-CYCLE" for _, code in errors)
 
 
-# --- item 27: naming rules ---------------------------------------------------------------------------
+# --- naming rules ------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("kind, name, ok", [
     ("dataset", "my-data", False), ("linkedService", "ls-1", False), ("pipeline", "pipe-line", True),
@@ -166,7 +166,7 @@ def test_activity_names(name, ok):
     assert (not [f for f in findings if f.code == "ADF-E-NAME"]) == ok
 
 
-# --- item 28: limits -------------------------------------------------------------------------------
+# --- limits ----------------------------------------------------------------------------------------
 
 def test_activity_and_parameter_limits():
     many = lambda n: Factory("mem", [_pipeline(*[_wait(f"w{i}") for i in range(n)])])  # noqa: E731

@@ -1,4 +1,4 @@
-"""Azure AD (login.microsoftonline.com): token endpoints v1 and v2, OpenID discovery, keys (§4)."""
+"""Azure AD (login.microsoftonline.com): token endpoints v1 and v2, OpenID discovery, keys."""
 from __future__ import annotations
 
 import json
@@ -111,7 +111,7 @@ def _no_cache() -> dict:
 
 
 def render_aad_error(error: errors.AadError) -> Response:
-    """The AAD error body (§4.5): the description carries trace and correlation ids and a timestamp."""
+    """The AAD error body: the description carries trace and correlation ids and a timestamp."""
     trace, correlation = str(uuid.uuid4()), request.headers.get("client-request-id") or str(uuid.uuid4())
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
     body = {"error": error.error,

@@ -1,8 +1,8 @@
-"""Resource Manager (management.azure.com) for ``Microsoft.MachineLearning/webServices`` (§2, §3).
+"""Resource Manager (management.azure.com) for ``Microsoft.MachineLearning/webServices``.
 
-Paths are parsed here, case-insensitively for every keyword, provider, type and name (§3.1); the
+Paths are parsed here, case-insensitively for every keyword, provider, type and name (as ARM does); the
 order of checks is ARM's: authentication, subscription and tenant, api-version, authorization,
-then existence (a caller without rights gets 403 even for a missing service, §3.4).
+then existence (a caller without rights gets 403 even for a missing service; the order is inferred).
 """
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ def parse(rest: list[str]) -> Target | None:
 
 
 class Keyword(BaseConverter):
-    """One of the given words, in any case (ARM paths are case-insensitive, §3.1)."""
+    """One of the given words, in any case (ARM paths are case-insensitive)."""
 
     def __init__(self, url_map, *words: str):
         super().__init__(url_map)
@@ -214,7 +214,7 @@ def render_arm_error(error: errors.ArmError) -> Response:
 
 
 def unrouted(code: int | None) -> Response:
-    """A path or method no route serves: ARM authenticates first (§3.3), then answers 404 or 405."""
+    """A path or method no route serves: ARM authenticates first (inferred), then answers 404 or 405."""
     emulator().arm.authenticate(request.headers.get("Authorization"))
     if code == 405:
         raise errors.MethodNotAllowed(request.path)
@@ -227,7 +227,7 @@ def is_arm_path(path: str) -> bool:
 
 
 def add_arm_headers(response: Response) -> Response:
-    """Every ARM answer, errors included, carries request ids; a caller's correlation id is echoed (§3.1)."""
+    """Every ARM answer, errors included, carries request ids; a caller's correlation id is echoed."""
     request_id = str(uuid.uuid4())
     response.headers["x-ms-request-id"] = request_id
     response.headers["x-ms-correlation-request-id"] = request.headers.get("x-ms-correlation-request-id") or request_id

@@ -1,8 +1,9 @@
-"""The AzureML Studio (classic) activities, calling the services over HTTP as ADF does
-(aml-classic-protocol.md section 7).
+"""The AzureML Studio (classic) activities, calling the services over HTTP as ADF does (its calls are
+inferred from the BES jobs API and the classic management API's PATCH, which ADF's activities map onto).
 
-Failures become ADF's error shape: ``errorCode`` "2600", ``failureType`` UserError for 4xx answers
-(SystemError for 5xx and unreachable services), ``target`` the activity, and the message template
+Failures become ADF's error shape (as reported in MicrosoftDocs/azure-docs#32354 and #36574): ``errorCode``
+"2600", ``failureType`` UserError for 4xx answers (SystemError for 5xx and unreachable services), ``target``
+the activity, and the message template
 ``Batch Execution failed. The response from the Machine Learning service at endpoint {url} was '{msg}'.``
 """
 from __future__ import annotations
@@ -210,7 +211,7 @@ def _with_api_version(url: str) -> str:
 
 
 def _runtime(url: str) -> str:
-    """ADF's Azure integration runtime, named after the service's region (inferred, section 8.3)."""
+    """ADF's Azure integration runtime, named after the service's region (inferred: the output is undocumented)."""
     host = (urlsplit(url).hostname or "").split(".")[0]
     region = host if host not in ("management", "") else "ussouthcentral"
     return f"DefaultIntegrationRuntime ({region})"

@@ -1,7 +1,8 @@
-"""Update Resource through Azure Resource Manager (arm-webservices-aad.md §6), as ADF does it for a
-"new" web service: a client-credentials token for the linked service's service principal, GET the
-``Microsoft.MachineLearning/webServices`` resource, PATCH the asset named ``trainedModelName`` with the
-new ``.ilearner`` (blob URL plus a read SAS), then follow ``Azure-AsyncOperation`` to a terminal state.
+"""Update Resource through Azure Resource Manager, as ADF does it for a "new" web service (ADF documents
+only the service principal it uses; the calls are inferred from the ARM spec): a client-credentials token
+for the linked service's service principal, GET the ``Microsoft.MachineLearning/webServices`` resource,
+PATCH the asset named ``trainedModelName`` with the new ``.ilearner`` (blob URL plus a read SAS), then
+follow ``Azure-AsyncOperation`` to a terminal state.
 
 Every failure names its cause and quotes the upstream code: the AADSTS error, ARM's ``error.code``, the
 missing asset, or the operation's terminal ``Failed``.

@@ -1,4 +1,4 @@
-"""Control-flow activities (adf-semantics.md section 3.8)."""
+"""Control-flow activities, as Microsoft Learn's Azure Data Factory control-flow activity pages describe them."""
 from __future__ import annotations
 
 import itertools

@@ -1,4 +1,4 @@
-"""A BES client that behaves like Microsoft's generated Python batch consumer (aml-classic-protocol.md 6.1).
+"""A BES client that behaves like Microsoft's generated Python batch consumer.
 
 Written for these tests (not a copy of the generated code), it keeps every wire-level habit that the
 generated "Sample Code → Batch" Python 3 consumer has, because those habits are what the emulator

@@ -61,7 +61,7 @@ def test_committed_schemas_are_fresh(tmp_path):
     assert fresh == sorted(GENERATED)
     stale = [name for name in fresh
              if not (SCHEMAS / name).is_file() or (SCHEMAS / name).read_bytes() != (tmp_path / name).read_bytes()]
-    assert not stale, f"stale generated schemas {stale}: run `python -m schemas.generate` and commit the result"
+    assert not stale, f"stale generated schemas {stale}: run `python tools/generate_schemas.py` and commit the result"
     leftovers = sorted({p.name for p in [*SCHEMAS.glob("adf*.schema.json"), *SCHEMAS.glob("arm-*.schema.json")]}
                        - set(GENERATED))
     assert not leftovers, f"schemas/ holds generated-looking files the generator no longer writes: {leftovers}"

@@ -253,7 +253,7 @@ class Translator:
             return out
         out[EXPRESSION_STRING] = {
             "description": "An ADF expression written as a JSON string: '@' followed by the expression "
-                           "('@@' escapes a literal '@'). Added by schemas/generate.py, not in the spec.",
+                           "('@@' escapes a literal '@'). Added by tools/generate_schemas.py, not in the spec.",
             "type": "string",
             "pattern": "^@",
         }

@@ -63,8 +63,10 @@ def test_the_wheel_holds_one_top_level_package_with_every_module_and_data_file(w
     assert "adfemu = adfemu.pytest_plugin" in meta and "adfemu = adfemu.cli:main" in meta
 
 
-def _user_venv(tmp_path: Path, wheel: Path) -> Path:
+@pytest.fixture(scope="module")
+def user_python(wheel, tmp_path_factory) -> Path:
     """A new venv with the wheel; its dependencies are linked from this venv (without adfemu's editable install)."""
+    tmp_path = tmp_path_factory.mktemp("user-venv")
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=True)
     python = env_dir / "bin" / "python"
@@ -83,8 +85,13 @@ def _user_venv(tmp_path: Path, wheel: Path) -> Path:
     return python
 
 
-def test_a_user_repository_with_its_own_packages_runs_the_readme_tests(wheel, tmp_path):
-    python = _user_venv(tmp_path, wheel)
+def _environ(**changes: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "PYTHON", "ADFEMU"))}
+    return {**env, **changes}
+
+
+def test_a_user_repository_with_its_own_packages_runs_the_readme_tests(wheel, user_python, tmp_path):
+    python = user_python
     repo = tmp_path / "user-repo"
     for own in ("schemas", "runner", "emulator"):  # common names; adfemu must not shadow or import them
         (repo / own).mkdir(parents=True)
@@ -99,9 +106,8 @@ def test_my_own_packages_are_mine():
     shutil.copytree(ROOT / "fixtures" / "seed-factory-corrected", repo / "seed-factory-corrected")
     shutil.copytree(ROOT / "fixtures" / "seed-factory", repo / "seed-factory")
     shutil.copytree(ROOT / "fixtures" / "seed-data", repo / "seed-data")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "PYTHON", "ADFEMU"))}
-    env["PATH"] = f"{ROOT / 'node_modules' / '.bin'}{os.pathsep}{env.get('PATH', '')}"  # Azurite found on PATH
-    env["PYTHONPATH"] = str(repo)  # the user's own packages are importable by name
+    env = _environ(PATH=f"{ROOT / 'node_modules' / '.bin'}{os.pathsep}{os.environ.get('PATH', '')}",  # Azurite
+                   PYTHONPATH=str(repo))  # on PATH; the user's own packages are importable by name
 
     shown = subprocess.run([str(python), "-m", "pip", "show", "-f", "adfemu"], capture_output=True, text=True,
                            cwd=repo, env=env)
@@ -111,9 +117,30 @@ def test_my_own_packages_are_mine():
     curated = subprocess.run([str(python), "-c", "import adfemu; print(sorted(adfemu.__all__)); "
                               "import adfemu.emulator, adfemu.runner, adfemu.schemas; print(adfemu.__file__)"],
                              capture_output=True, text=True, cwd=repo, env=env)
-    assert "'start'" in curated.stdout and str(tmp_path / "venv") in curated.stdout, curated.stderr
+    assert "'start'" in curated.stdout and str(python.parent.parent) in curated.stdout, curated.stderr
 
     done = subprocess.run([str(python), "-m", "pytest", "-n", "2", "-p", "no:cacheprovider", "-q", "tests"],
                           capture_output=True, text=True, cwd=repo, env=env, timeout=600)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     assert "3 passed" in done.stdout
+
+
+def test_install_azurite_puts_the_pinned_azurite_where_adfemu_finds_it(user_python, tmp_path):
+    """No node_modules anywhere above, nothing on PATH but Node.js: install-azurite, then start from the cache."""
+    adfemu = user_python.parent / "adfemu"
+    node = Path(shutil.which("node")).parent
+    env = _environ(ADFEMU_CACHE=str(tmp_path / "cache"), PATH=f"{user_python.parent}{os.pathsep}{node}")
+    work = tmp_path / "work"
+    work.mkdir()
+    before = subprocess.run([str(user_python), "-c", "import adfemu; adfemu.start()"], capture_output=True,
+                            text=True, cwd=work, env=env)
+    assert before.returncode == 1 and "Azurite is not installed: run `adfemu install-azurite`" in before.stderr
+    done = subprocess.run([str(adfemu), "install-azurite"], capture_output=True, text=True, cwd=work, env=env,
+                          timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    installed = tmp_path / "cache" / "azurite-3.37.0" / "node_modules" / ".bin" / "azurite-blob"
+    assert f"Azurite installed: {installed}" in done.stdout
+    started = subprocess.run([str(user_python), "-c", "import adfemu\nwith adfemu.start() as env:\n"
+                              "    env.upload('c1c/x.txt', b'ok'); print(env.download('c1c/x.txt'))"],
+                             capture_output=True, text=True, cwd=work, env=env, timeout=120)
+    assert started.stdout.strip() == "b'ok'", started.stderr

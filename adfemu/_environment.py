@@ -39,6 +39,7 @@ class Settings:
     now: datetime | str | None = None  # fixes utcNow(), pipeline().TriggerTime and the records' start
     seed: int | None = None        # reproducible run ids, guid() and rand()
     max_parallel: int = 8          # activities of one scope running at once
+    listener: Callable[[Any], None] | None = None  # told of each step as it happens (see docs/python-api.md)
 
     def replace(self, **changes: Any) -> "Settings":
         unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(self)})
@@ -116,7 +117,7 @@ class Environment:
         services.ca_bundle = self.ca_bundle
         engine = Engine(loaded.definitions, EngineSettings(
             time_scale=chosen.time_scale, poll_seconds=chosen.poll_seconds, services=services, stubs=handlers,
-            now=instant(chosen.now), seed=chosen.seed, max_parallel=chosen.max_parallel))
+            now=instant(chosen.now), seed=chosen.seed, max_parallel=chosen.max_parallel, listener=chosen.listener))
         try:
             record = engine.run(pipeline, dict(parameters or {}))
         except (DefinitionsError, ValueError) as exc:

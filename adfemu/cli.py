@@ -42,7 +42,8 @@ def _upload_data(env, specs: tuple[str, ...], default_account) -> None:
             count = env.upload_folder(folder, account)
         except AdfemuError as exc:
             raise StorageError(f"--data {folder}: {exc}") from None
-        click.echo(f"data: {count} file(s) from {folder} uploaded to storage account {account}")
+        from adfemu.console import say
+        say(f"data: {count} file(s) from {folder} uploaded to storage account {account}")
 
 
 @main.command()
@@ -113,6 +114,7 @@ def serve(config_path: str | None, factory_path: str | None, host: str, port: in
             click.echo(f"storage connection string ({account}): {env.connection_string(account)}")
         if stack.ca_bundle:
             click.echo(f"CA bundle: {stack.ca_bundle}   (trust it: REQUESTS_CA_BUNDLE or connection_verify)")
+        click.echo(f"dashboard: {stack.url}/_emulator/")
         click.echo(f"health: {stack.url}/_emulator/health   (Ctrl-C to stop)")
         sys.stdout.flush()
         while not stop.wait(0.5):
@@ -204,21 +206,31 @@ def validate(paths: tuple[str, ...], fmt: str, strict: bool) -> None:
 @click.option("--lenient", is_flag=True, help="Accept BES blob names without a file extension (AML refuses them).")
 @click.option("--stubs", "stubs_path", type=click.Path(dir_okay=False),
               help='Outcomes for activity types adfemu does not run: {"<type>": {"status", "output", "error"}}.')
+@click.option("--junit", "junit_path", type=click.Path(dir_okay=False),
+              help="Write a JUnit XML report: one test case per activity run.")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False),
+              help="Write a self-contained HTML report: the pipeline as a graph, the run as a timeline.")
+@click.option("--plain", is_flag=True, help="Plain lines, one per event (the default when not on a terminal).")
+@click.option("--quiet", is_flag=True, help="Plain lines for failures and the end only.")
 def run(factory, pipeline_name, params, data, save_storage, output, now, seed, config_path, emulator_url, storage,
-        https, ca_bundle, secrets_path, time_scale, real_time, lenient, stubs_path):
+        https, ca_bundle, secrets_path, time_scale, real_time, lenient, stubs_path, junit_path, report_path, plain,
+        quiet):
     """Run an ADF pipeline offline against the emulated Azure side (started for the run, or --emulator).
 
-    Exit 0 when the pipeline run Succeeded, 1 when it Failed, 2 for invalid input or when the emulated side
-    cannot start.
+    Shows each activity as it starts and ends (live on a terminal, plain lines otherwise), then the status and
+    the failing activity's error in full. Exit 0 when the pipeline run Succeeded, 1 when it Failed, 2 for
+    invalid input or when the emulated side cannot start.
 
     \b
     Examples:
       adfemu run fixtures/seed-factory-corrected --pipeline LookupPipelineDemo --data fixtures/seed-data
       adfemu run fixtures/seed-factory-corrected --pipeline LookupPipelineDemo --data fixtures/seed-data \\
-          --save-storage out/ --output run.json --now 2024-06-01T00:00:00Z --seed 1
+          --save-storage out/ --output run.json --junit run.xml --report run.html --now 2024-06-01T00:00:00Z
     """
+    from contextlib import nullcontext
+
     import adfemu
-    from adfemu import console
+    from adfemu import console, progress, run_reports
     from adfemu.runner.stubs import StubError, load_stubs
 
     def invalid(message: str) -> None:
@@ -252,15 +264,17 @@ def run(factory, pipeline_name, params, data, save_storage, output, now, seed, c
             invalid(str(exc))
     console.warnings(loaded.definitions.warnings)
     if lenient:
-        click.echo("--lenient: BES blob names without a file extension are accepted (the real service refuses them)")
-    settings = dict(time_scale=1.0 if real_time else time_scale, secrets=secrets, stubs=stubs, now=now, seed=seed)
+        console.say("--lenient: BES blob names without a file extension are accepted (the real service refuses them)")
+    reporter = progress.for_stream(plain=plain, quiet=quiet)
+    settings = dict(time_scale=1.0 if real_time else time_scale, secrets=secrets, stubs=stubs, now=now, seed=seed,
+                    listener=reporter)
     try:
         if emulator_url:
             env = adfemu.connect(emulator_url, ca_bundle=ca_bundle, provision=config_path is None, **settings)
         else:
-            if config_path is None:
+            if config_path is None and not quiet:
                 for note in loaded.emulator_config(lenient)[1]:
-                    click.echo(f"provisioned: {note}")
+                    console.say(f"provisioned: {note}")
             env = adfemu.start(loaded, config=config_path, https=https, storage=storage, lenient=lenient, **settings)
     except adfemu.AdfemuError as exc:
         invalid(str(exc))
@@ -268,16 +282,47 @@ def run(factory, pipeline_name, params, data, save_storage, output, now, seed, c
         try:
             env.load(loaded)
             _upload_data(env, data, loaded.storage_account)
-            result = env.run(loaded, pipeline_name, values)
+            with reporter if isinstance(reporter, progress.LiveProgress) else nullcontext():
+                result = env.run(loaded, pipeline_name, values)
         except adfemu.AdfemuError as exc:
             invalid(str(exc))
         if save_storage:
-            click.echo(f"storage: {env.save_storage(save_storage)} blob(s) written to {save_storage}")
-    console.summary(result.record)
+            console.say(f"storage: {env.save_storage(save_storage)} blob(s) written to {save_storage}")
+    reporter.finish(result.record)
     if output:
         with open(output, "w", encoding="utf-8") as handle:
             json.dump(result.record, handle, indent=2)
+    for path, render in ((junit_path, run_reports.junit), (report_path, run_reports.html)):
+        if path:
+            Path(path).write_text(render(result.record), encoding="utf-8")
     sys.exit(0 if result.status == "Succeeded" else 1)
+
+
+@main.command()
+@click.argument("record", type=click.Path(exists=True, dir_okay=False))
+@click.option("-o", "--output", "output", type=click.Path(dir_okay=False), required=True,
+              help="Where to write the report.")
+@click.option("--format", "fmt", type=click.Choice(["html", "junit"]), default=None,
+              help="html or junit (default: from the output's extension, .xml for JUnit).")
+def report(record: str, output: str, fmt: str | None) -> None:
+    """Make the HTML (or JUnit) report of a run from its record (`adfemu run --output run.json`).
+
+    \b
+    Examples:
+      adfemu report run.json -o run.html
+      adfemu report run.json -o run.xml
+    """
+    from adfemu import run_reports
+
+    try:
+        document = json.loads(Path(record).read_text(encoding="utf-8"))
+        document["pipelineRun"]["pipelineName"], document["activityRuns"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise click.ClickException(f"{record} is not a run record of `adfemu run --output` ({type(exc).__name__})") \
+            from None
+    kind = fmt or ("junit" if output.lower().endswith(".xml") else "html")
+    Path(output).write_text(getattr(run_reports, kind)(document), encoding="utf-8")
+    click.echo(f"{kind} report of run {document['pipelineRun'].get('runId')} written to {output}")
 
 
 @main.command("install-azurite")

@@ -21,6 +21,7 @@ from .backend import Backend
 from .config import Config, ConfigError, merged
 from .journal import Journal
 from .secrets import redact_library_logs
+from .state import snapshot
 from .jobs import JobRunner
 from .storage import BlobStore, StorageUnavailable
 
@@ -89,20 +90,7 @@ class Emulator:
         return self.backend.secrets() + self.directory.secrets()
 
     def state(self) -> dict:
-        with self.backend.lock:
-            workspaces = []
-            for ws in self.backend.workspaces.values():
-                services = []
-                for svc in ws.services.values():
-                    endpoints = [{"name": ep.name, "id": ep.id, "version": ep.version, "primaryKey": ep.primary_key,
-                                  "resources": [{"name": r.name, "sha256": r.digest, "location": r.location}
-                                                for r in ep.resources.values()]}
-                                 for ep in svc.endpoints.values()]
-                    services.append({"id": svc.id, "name": svc.name, "kind": svc.kind, "endpoints": endpoints})
-                workspaces.append({"id": ws.id, "name": ws.name, "webServices": services})
-        jobs = [{"id": j.id, "endpointId": j.endpoint.id, "status": j.status} for ep_jobs in
-                [self.jobs.list(ep) for svc in self.backend.services() for ep in svc.endpoints.values()] for j in ep_jobs]
-        return {"workspaces": workspaces, "jobs": jobs}
+        return snapshot(self)
 
     def close(self) -> None:
         self.jobs.shutdown()

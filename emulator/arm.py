@@ -366,7 +366,7 @@ class ResourceManager:
         svc = resource.service
         ep = svc.endpoints[svc.default_endpoint_name]
         if updates:
-            self.backend.replace_resources(svc, ep, updates)
+            self.backend.replace_resources(svc, ep, updates, "Resource Manager: PUT/PATCH")
         if isinstance(keys, dict):
             self.backend.set_keys(ep, keys.get("primary"), keys.get("secondary"))
         resource.properties = properties

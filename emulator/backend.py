@@ -11,7 +11,7 @@ from typing import Any, Iterator
 from . import errors
 from .config import Config, new_id, new_key
 from .experiments import resolve
-from .models import Endpoint, Resource, WebService, Workspace
+from .models import Endpoint, Resource, WebService, Workspace, utcnow
 
 FREE_TIER_ENDPOINTS = 3
 
@@ -149,10 +149,12 @@ class Backend:
                 raise errors.DefaultEndpointOperation("delete")
             del svc.endpoints[name]
 
-    def replace_resources(self, svc: WebService, ep: Endpoint, updates: dict[str, Resource]) -> None:
-        """Swap trained models at once (the caller has downloaded and checked them)."""
+    def replace_resources(self, svc: WebService, ep: Endpoint, updates: dict[str, Resource], by: str) -> None:
+        """Swap trained models at once (the caller has downloaded and checked them); ``by`` names the API."""
         with self.lock:
+            moment = utcnow()
             for name, resource in updates.items():
+                resource.updated, resource.updated_by = moment, by
                 ep.resources[name] = resource
             ep.version += 1
 
@@ -207,7 +209,8 @@ class Backend:
             wanted = {n: r.digest for n, r in default.resources.items()}
             if {n: r.digest for n, r in ep.resources.items()} == wanted:
                 return False
-            ep.resources = {n: Resource(r.name, r.model, r.location, r.kind) for n, r in default.resources.items()}
+            ep.resources = {n: Resource(r.name, r.model, r.location, r.kind, utcnow(), "classic management API: refresh")
+                            for n, r in default.resources.items()}
             ep.version += 1
             return True
 

@@ -74,6 +74,10 @@ class JobRunner:
         with self._lock:
             return [j for j in self._jobs.values() if j.endpoint.id == ep.id]
 
+    def all(self) -> list[Job]:
+        with self._lock:
+            return list(self._jobs.values())
+
     def start(self, job: Job) -> None:
         with self._lock:
             if job.status != NOT_STARTED:

@@ -5,6 +5,7 @@ import threading
 from collections import deque
 from typing import Callable, Iterable
 
+from .models import iso, utcnow
 from .secrets import redact
 
 MAX_ENTRIES = 2000
@@ -23,6 +24,7 @@ class Journal:
         known = list(self._known())
         text = body[:MAX_BODY].decode("utf-8", errors="replace")
         entry = {
+            "time": iso(utcnow()),
             "api": api,
             "method": method,
             "path": redact(path, known),

@@ -28,6 +28,8 @@ class Resource:
     model: bytes
     location: dict[str, str] | None = None  # BaseLocation / RelativeLocation / SasBlobToken of the last PATCH
     kind: str = "Resource"  # (inferred) the ARM asset type of [trained model] assets
+    updated: datetime | None = None  # when the model last changed (None: as configured)
+    updated_by: str = "the configuration"  # which API changed it
 
     @property
     def digest(self) -> str:

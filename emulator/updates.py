@@ -36,7 +36,7 @@ def update_resources(backend: Backend, store: BlobStore, svc: WebService, ep: En
         except ValueError as exc:
             raise errors.IncompatibleModel(location["RelativeLocation"], exc, target=name) from None
         updates[name] = Resource(name, data, dict(location), ep.resources[name].kind)
-    backend.replace_resources(svc, ep, updates)
+    backend.replace_resources(svc, ep, updates, "classic management API: PATCH")
 
 
 def _resource_item(item: Any) -> tuple[str, dict[str, str]]:

@@ -26,7 +26,9 @@ from datetime import datetime
 from typing import Any, Callable
 
 from .definitions import CONTAINER_KEYS, Definitions, scopes
+from .events import ACTIVITY_ENDED, ACTIVITY_PROGRESS, ACTIVITY_STARTED, RUN_ENDED, RUN_STARTED, Event, Listener, emit
 from .expressions import Context, ExpressionError, evaluate_value
+from .masking import masked_definition
 from .records import ActivityRun, PipelineRun
 from .reproducible import Clock, Ids, clone
 
@@ -65,6 +67,7 @@ class Settings:
     stubs: dict[str, Callable] = field(default_factory=dict)  # activity name or type -> handler (runner.stubs)
     now: datetime | None = None     # a fixed clock for utcNow() and the records' start (runner.reproducible)
     seed: int | None = None         # reproducible ids, guid() and rand()
+    listener: Listener | None = None  # told of every step as it happens (runner.events)
 
 
 @dataclass
@@ -110,6 +113,18 @@ class Call:
         if self.deadline is not None and time.monotonic() >= self.deadline:
             raise ActivityTimeout(self.name, label or self.timeout_label)
 
+    def run_inner(self, activities: list, label: str, context: Context | None = None,
+                  deadline: float | None = None) -> tuple[str, dict | None]:
+        """Run a container's inner activities (a branch, an iteration) as a scope nested in this activity;
+        ``label`` names it: "(true)", "[2]", "#0"."""
+        return self.engine.run_scope(self.execution, activities, context or self.context,
+                                     self.deadline if deadline is None else deadline,
+                                     f"{self.scope}{self.name}{label}/", self.record.activity_run_id)
+
+    def progress(self, **detail: Any) -> None:
+        """Tell the run's listener what this activity is doing (e.g. a BES job id and its state)."""
+        emit(self.engine.settings.listener, Event(ACTIVITY_PROGRESS, self.execution.record, self.record, detail))
+
 
 @dataclass
 class Execution:
@@ -147,7 +162,8 @@ class Engine:
         record = PipelineRun(pipeline["name"], values, run_id=run_id, secure_parameters=secure,
                              annotations=list(props.get("annotations") or []), clock=clock.now,
                              invoked_by=invoked_by or {"name": "Manual", "id": self.ids.new("manual", run_id),
-                                                       "invokedByType": "Manual"})
+                                                       "invokedByType": "Manual"},
+                             definition=masked_definition(pipeline))
         variables = {name: spec.get("defaultValue") for name, spec in (props.get("variables") or {}).items()}
         results: dict[str, dict] = {}
         context = Context(parameters=values, global_parameters=self.definitions.global_parameters,
@@ -158,13 +174,16 @@ class Engine:
         execution = Execution(pipeline, record, variables, results, context, clock)
         if parent is not None:
             parent.record.add_child(record)
+        self._emit(RUN_STARTED, record)
         broken = _missing_dependency(props.get("activities"))
         if broken:  # ADF checks the whole template before starting anything
             record.finish(FAILED, f"ErrorCode=InvalidTemplate, ErrorMessage=The template validation failed: {broken}")
+            self._emit(RUN_ENDED, record)
             return record
         status, failure = self.run_scope(execution, props.get("activities") or [], context)
         record.finish(status, f"Operation on target {failure['target']} failed: {failure['message']}"
                       if failure else "")
+        self._emit(RUN_ENDED, record)
         for thread in execution.background:  # children started without waiting: let their records complete
             thread.join()
         return record
@@ -172,10 +191,10 @@ class Engine:
     # --- scopes -------------------------------------------------------------------------------------
 
     def run_scope(self, execution: Execution, activities: list[dict], context: Context,
-                  deadline: float | None = None, scope: str = "") -> tuple[str, dict | None]:
+                  deadline: float | None = None, scope: str = "", parent: str | None = None) -> tuple[str, dict | None]:
         """Run one scope's activities; returns (scope status by the leaf rule, the first error met).
         ``deadline`` (monotonic) bounds every activity inside, e.g. the timeout of an enclosing Until;
-        ``scope`` names the scope's place in the run (see ``Call.scope``)."""
+        ``scope`` names the scope's place in the run (see ``Call.scope``), ``parent`` the container's run id."""
         acts = [a for a in activities if isinstance(a, dict) and isinstance(a.get("name"), str)]
         names = {a["name"].lower(): a["name"] for a in acts}
         upstream = {a["name"]: [(names.get(str(d.get("activity", "")).lower()), d.get("dependencyConditions") or [])
@@ -195,14 +214,14 @@ class Engine:
                     act = by_name[name]
                     if act.get("state") == "Inactive":
                         status[name] = act.get("onInactiveMarkAs") or SUCCEEDED
-                        error = self._inactive_record(execution, act, status[name], scope)
+                        error = self._inactive_record(execution, act, status[name], scope, parent)
                         if error:
                             errors[name] = error
                     elif all(_satisfied(status.get(dep), conditions) for dep, conditions in deps if dep is not None):
-                        running[pool.submit(self.execute, execution, act, context, deadline, scope)] = name
+                        running[pool.submit(self.execute, execution, act, context, deadline, scope, parent)] = name
                     else:
                         status[name] = SKIPPED
-                        self._skipped_record(execution, act, scope)
+                        self._skipped_record(execution, act, scope, parent)
                 if running:
                     done, _ = wait(list(running), return_when=FIRST_COMPLETED)
                     for future in done:
@@ -218,8 +237,8 @@ class Engine:
 
     # --- one activity -------------------------------------------------------------------------------
 
-    def execute(self, execution: Execution, act: dict, context: Context,
-                scope_deadline: float | None = None, scope: str = "") -> tuple[str, dict | None]:
+    def execute(self, execution: Execution, act: dict, context: Context, scope_deadline: float | None = None,
+                scope: str = "", parent: str | None = None) -> tuple[str, dict | None]:
         """All attempts of one activity; the last one decides. Returns (status, error)."""
         policy = act.get("policy") if isinstance(act.get("policy"), dict) else {}
         retries = _int(policy.get("retry"), 0)
@@ -234,6 +253,7 @@ class Engine:
                 linked_service_name=(act.get("linkedServiceName") or {}).get("referenceName"),
                 retry_attempt=attempt or None, secure_input=bool(policy.get("secureInput")),
                 secure_output=bool(policy.get("secureOutput")), clock=execution.clock.now,
+                scope=scope, parent_run_id=parent, max_attempts=retries + 1,
                 user_properties={p.get("name"): p.get("value") for p in act.get("userProperties") or []
                                  if isinstance(p, dict)}))
             random = self.ids.random("expressions", record.activity_run_id)
@@ -245,6 +265,7 @@ class Engine:
                 deadline, label = scope_deadline, "the timeout of the enclosing Until"
             call = Call(self, execution, act, context.replace(random=random), deadline, record, label, scope)
             record.input = _input(call, clone(random))
+            self._emit(ACTIVITY_STARTED, execution.record, record)
             try:
                 output = self._handler(act)(call)
                 status, error = SUCCEEDED, None
@@ -257,6 +278,7 @@ class Engine:
                                         f"{type(exc).__name__}: {exc}", "InternalError", "SystemError")
                 status, error, output = FAILED, failure.as_error(act["name"]), None
                 record.finish(FAILED, {}, error)
+            self._emit(ACTIVITY_ENDED, execution.record, record)
             if status == SUCCEEDED or attempt == retries:
                 break
             try:  # the retry wait is bounded by an enclosing Until and interrupted by cancellation
@@ -281,23 +303,30 @@ class Engine:
     def _activity_run_id(self, execution: Execution, scope: str, act: dict, attempt: int = 0) -> str:
         return self.ids.new("activity", execution.record.run_id, scope, act["name"], attempt)
 
-    def _bare_record(self, execution: Execution, act: dict, scope: str) -> ActivityRun:
+    def _emit(self, kind: str, run: PipelineRun, activity: ActivityRun | None = None) -> None:
+        emit(self.settings.listener, Event(kind, run, activity))
+
+    def _bare_record(self, execution: Execution, act: dict, scope: str, parent: str | None) -> ActivityRun:
         return execution.record.add(ActivityRun(execution.record.pipeline_name, execution.record.run_id, act["name"],
-                                                act.get("type", ""), clock=execution.clock.now,
+                                                act.get("type", ""), clock=execution.clock.now, scope=scope,
+                                                parent_run_id=parent,
                                                 activity_run_id=self._activity_run_id(execution, scope, act)))
 
-    def _inactive_record(self, execution: Execution, act: dict, status: str, scope: str) -> dict | None:
-        record = self._bare_record(execution, act, scope)
+    def _inactive_record(self, execution: Execution, act: dict, status: str, scope: str,
+                         parent: str | None) -> dict | None:
+        record = self._bare_record(execution, act, scope, parent)
         error = {"errorCode": "", "message": "Activity is inactive and marked Failed", "failureType": "UserError",
                  "target": act["name"], "details": ""} if status == FAILED else None
         _decided(record, status, error)
+        self._emit(ACTIVITY_ENDED, execution.record, record)
         with execution.lock:
             execution.results[act["name"]] = {"output": None, "status": status, "error": error}
         return error
 
-    def _skipped_record(self, execution: Execution, act: dict, scope: str) -> None:
-        record = self._bare_record(execution, act, scope)
+    def _skipped_record(self, execution: Execution, act: dict, scope: str, parent: str | None) -> None:
+        record = self._bare_record(execution, act, scope, parent)
         _decided(record, SKIPPED, None)
+        self._emit(ACTIVITY_ENDED, execution.record, record)
         with execution.lock:
             execution.results[act["name"]] = {"output": None, "status": SKIPPED, "error": None}
 

@@ -45,11 +45,18 @@ class ActivityRun:
     user_properties: dict = field(default_factory=dict)
     secure_input: bool = False
     secure_output: bool = False
+    scope: str = ""  # the containers around it: "ForEach1[2]/If1(true)/" (empty at the pipeline's top level)
+    parent_run_id: str | None = None  # the activity run of the innermost container
+    max_attempts: int = 1  # 1 + policy.retry
     clock: Callable[[], datetime] = field(default=now, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.start is None:
             self.start = self.clock()
+
+    @property
+    def attempt(self) -> int:
+        return (self.retry_attempt or 0) + 1
 
     def finish(self, status: str, output: Any = None, error: dict | None = None) -> None:
         self.status, self.output, self.error, self.end = status, output, error, self.clock()
@@ -66,6 +73,9 @@ class ActivityRun:
             "error": self.error or {"errorCode": "", "message": "", "failureType": "", "target": self.activity_name,
                                     "details": ""},
             "retryAttempt": self.retry_attempt, "userProperties": self.user_properties,
+            # adfemu's own: where the run sits (ADF's monitoring nests it under its container)
+            "adfemu": {"scope": self.scope, "parentActivityRunId": self.parent_run_id,
+                       "maxAttempts": self.max_attempts},
         }
 
 
@@ -84,6 +94,7 @@ class PipelineRun:
     activity_runs: list[ActivityRun] = field(default_factory=list)
     children: list["PipelineRun"] = field(default_factory=list)
     secure_parameters: set[str] = field(default_factory=set)
+    definition: dict | None = field(default=None, repr=False)  # the pipeline as run (secrets masked), for reports
     clock: Callable[[], datetime] = field(default=now, repr=False, compare=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -113,10 +124,14 @@ class PipelineRun:
         }
 
     def document(self) -> dict:
-        """``{"pipelineRun", "activityRuns", "childRuns"}``: what ``adfemu run --output`` writes."""
+        """``{"pipelineRun", "activityRuns", "childRuns", "pipeline"}``: what ``adfemu run --output`` writes
+        (``pipeline`` is the definition that ran, secrets masked, for ``adfemu report``)."""
         runs = sorted(self.activity_runs, key=lambda r: r.start)
-        return {"pipelineRun": self.as_dict(), "activityRuns": [r.as_dict() for r in runs],
-                "childRuns": [c.document() for c in self.children]}
+        document = {"pipelineRun": self.as_dict(), "activityRuns": [r.as_dict() for r in runs],
+                    "childRuns": [c.document() for c in self.children]}
+        if self.definition is not None:
+            document["pipeline"] = self.definition
+        return document
 
 
 def _as_string(value: Any) -> str:

@@ -3,13 +3,23 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, request
+from importlib import resources
+
+from flask import Blueprint, Response, request
 
 from ..config import ConfigError
 from ..secrets import redact
 from . import emulator, json_response
 
 bp = Blueprint("control", __name__, url_prefix="/_emulator")
+
+
+@bp.get("/")
+def dashboard():
+    """A small page for people: web services and models, jobs, ARM resources, latest requests; it refreshes
+    itself from /state, /requests and /health."""
+    page = resources.files("adfemu.emulator").joinpath("assets", "dashboard.html").read_text(encoding="utf-8")
+    return Response(page, content_type="text/html; charset=utf-8")
 
 
 @bp.get("/health")
@@ -53,11 +63,13 @@ def provision():
 def requests_journal():
     """The journal, oldest first; ``?path=`` keeps entries whose path contains it, ``?api=`` one API's."""
     entries = emulator().journal.entries()
-    path, api = request.args.get("path"), request.args.get("api")
+    path, api, last = request.args.get("path"), request.args.get("api"), request.args.get("last", "")
     if path:
         entries = [e for e in entries if path in e["path"]]
     if api:
         entries = [e for e in entries if e["api"] == api]
+    if last.isdigit():
+        entries = entries[-int(last):] if int(last) else []
     return json_response(entries)
 
 

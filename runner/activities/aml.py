@@ -20,7 +20,7 @@ from ..endpoints import UnmappedHost
 from ..engine import ActivityError, ActivityTimeout, Call
 from ..secrets import SecretError, resolve
 from .aml_arm import is_arm_endpoint, update_resource_arm
-from .masking import masked
+from ..masking import masked
 
 AML_ERROR = "2600"
 TERMINAL = ("Finished", "Failed", "Cancelled")
@@ -39,11 +39,13 @@ def batch_execution(call: Call) -> dict:
     http = _Http(call, shown, api_key, "Batch Execution")
     job_id = http.json("POST", jobs_url, body)
     job = f"{base}/{job_id}"
+    call.progress(jobId=job_id, state="Submitted")
     http.call("POST", f"{job}/start?{query}", {})
     try:
         while True:
             status = http.json("GET", f"{job}?{query}")
             code = status.get("StatusCode") if isinstance(status, dict) else None
+            call.progress(jobId=job_id, state=code)
             if code in TERMINAL:
                 break
             call.sleep(call.engine.settings.poll_seconds, _timeout_label(call))

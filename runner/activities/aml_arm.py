@@ -16,7 +16,7 @@ import requests
 
 from ..endpoints import UnmappedHost
 from ..engine import ActivityError, Call
-from .masking import masked
+from ..masking import masked
 
 AML_ERROR = "2600"
 AUTHORITY = "https://login.microsoftonline.com"

@@ -88,8 +88,7 @@ def for_each(call: Call) -> dict:
     lock = threading.Lock()
 
     def iteration(index: int, item: Any) -> None:
-        status, _ = call.engine.run_scope(call.execution, body, call.context.replace(item=item), call.deadline,
-                                          f"{call.scope}{call.name}[{index}]/")
+        status, _ = call.run_inner(body, f"[{index}]", call.context.replace(item=item))
         with lock:
             statuses.append(status)
 
@@ -112,8 +111,7 @@ def until(call: Call) -> dict:
         deadline = call.deadline if deadline is None else min(deadline, call.deadline)
     deadline_call = Call(call.engine, call.execution, call.activity, call.context, deadline, call.record)
     for iteration in itertools.count():
-        status, error = call.engine.run_scope(call.execution, call.props.get("activities") or [], call.context,
-                                              deadline, f"{call.scope}{call.name}#{iteration}/")
+        status, error = call.run_inner(call.props.get("activities") or [], f"#{iteration}", deadline=deadline)
         deadline_call.check_deadline(f"the Until timeout {call.props.get('timeout') or '7.00:00:00'}")
         if status == FAILED:
             raise ActivityError((error or {}).get("message", "An activity inside Until failed."), "ActivityFailed")
@@ -199,8 +197,7 @@ def _declared(call: Call, name: Any) -> None:
 
 
 def _run_branch(call: Call, activities: list, branch: str) -> None:
-    status, error = call.engine.run_scope(call.execution, activities, call.context, call.deadline,
-                                          f"{call.scope}{call.name}({branch})/")
+    status, error = call.run_inner(activities, f"({branch})")
     if status == FAILED:
         raise ActivityError((error or {}).get("message", "An activity in the branch failed."), "ActivityFailed")
 

@@ -63,6 +63,7 @@ class Environment:
         self.overrides = dict(overrides or {})
         self.storage = Storage(self.storage_url)
         self._stack = stack
+        self.runs: list[RunResult] = []  # since the last reset (the pytest plugin reports them)
         self._factories: dict[Path, Factory] = {}
         self._http = requests.Session()
 
@@ -122,7 +123,9 @@ class Environment:
             record = engine.run(pipeline, dict(parameters or {}))
         except (DefinitionsError, ValueError) as exc:
             raise RunInputError(str(exc)) from None
-        return RunResult(record)
+        result = RunResult(record)
+        self.runs.append(result)
+        return result
 
     # --- storage --------------------------------------------------------------------------------------
 
@@ -190,6 +193,7 @@ class Environment:
         """Web services, models, jobs, ARM resources and the journal back to how they started; with ``storage``,
         every container of every known account is deleted too."""
         self._call("POST", "/_emulator/reset").raise_for_status()
+        self.runs.clear()
         if storage:
             self.storage.clear()
 

@@ -17,69 +17,77 @@ Exit 0 only when all three outcomes are as expected.
 from __future__ import annotations
 
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 
 import requests
-from rich.console import Console
-from rich.table import Table
 
 import adfemu
+from adfemu import progress
+from adfemu.console import say
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 PIPELINE = "LookupPipelineDemo"
-console = Console(highlight=False)
 
 
 def main() -> int:
     corrected = adfemu.load(FIXTURES / "seed-factory-corrected")
     arm_flavour = adfemu.load(FIXTURES / "seed-factory-arm")
     published = _with_published_pipeline()
-    console.rule("[bold]adfemu demo: retrain and update an AML Studio (classic) model, offline")
+    _title("adfemu demo: retrain and update an AML Studio (classic) model, offline")
     with adfemu.start(config=FIXTURES / "seed-emulator.json", https=True) as env:
-        console.print(f"emulator {env.url}   storage {env.storage_url} (Azurite)", markup=False)
+        say(f"emulator {env.url} (dashboard: {env.url}/_emulator/), storage {env.storage_url} (Azurite)")
         env.upload_folder(FIXTURES / "seed-data")
         columns, rows = _score_rows()
         http = _Trusting(env.ca_bundle)
         before = _score(env, corrected, columns, rows)
         arm_before = _score_arm(http, env.url, columns, rows)
 
-        console.rule(f"{PIPELINE} (seed, paths corrected)")
-        run = env.run(corrected, PIPELINE)
-        for activity in run.activities:
-            console.print(f"  {activity.name:<18} {activity.status}", markup=False)
+        _title(f"{PIPELINE} (seed, paths corrected)")
+        run = _run(env, corrected)
         after = _score(env, corrected, columns, rows)
-        table = Table("row", "before retraining", "after retraining", title="predictions of the updated endpoint")
-        for i, (b, a) in enumerate(zip(before, after)):
-            table.add_row(str(i), f"{b:.2f}", f"{a:.2f}")
-        console.print(table)
+        _predictions("predictions of the updated endpoint", before, after)
         corrected_ok = run.status == "Succeeded" and before != after
 
-        console.rule(f"{PIPELINE} as published")
-        failed = env.run(published, PIPELINE)
+        _title(f"{PIPELINE} as published")
+        failed = _run(env, published)
         bes, update = failed.activity("amlBEGetilearner"), failed.activity("amlUpdateResource")
-        console.print(f"  amlBEGetilearner {bes.status} (errorCode {bes.error['errorCode']}): {bes.error['message']}",
-                      markup=False)
-        console.print(f"  amlUpdateResource {update.status}; pipeline {failed.status}", markup=False)
-        console.print("  why: AML requires a file extension on BES blobs (.csv/.tsv/.arff, .ilearner for the "
-                      "model); the published FilePaths have none.", markup=False)
+        say("why: AML requires a file extension on BES blobs (.csv/.tsv/.arff, .ilearner for the model); the "
+            "published FilePaths have none.")
         published_ok = (failed.status == "Failed" and "InvalidBlobExtension" not in bes.error["message"]
                         and "has an invalid or missing file extension" in bes.error["message"]
                         and update.status == "Skipped")
 
-        console.rule(f"{PIPELINE} with the ARM flavour of updatableScoringEndpoint2 (as published)")
-        arm_run = env.run(arm_flavour, PIPELINE)
-        for activity in arm_run.activities:
-            console.print(f"  {activity.name:<18} {activity.status}", markup=False)
+        _title(f"{PIPELINE} with the ARM flavour of updatableScoringEndpoint2 (as published)")
+        arm_run = _run(env, arm_flavour)
         arm_after = _score_arm(http, env.url, columns, rows)
-        table = Table("row", "before", "after", title="predictions of the ARM web service myWebService (RRS)")
-        for i, (b, a) in enumerate(zip(arm_before, arm_after)):
-            table.add_row(str(i), f"{b:.2f}", f"{a:.2f}")
-        console.print(table)
+        _predictions("predictions of the ARM web service myWebService (RRS)", arm_before, arm_after)
         arm_ok = arm_run.status == "Succeeded" and arm_before != arm_after and arm_after == after
     ok = corrected_ok and published_ok and arm_ok
-    console.print("[green]demo passed[/green]" if ok else "[red]demo failed: an outcome was not as expected[/red]")
+    say("demo passed" if ok else "demo failed: an outcome was not as expected")
     return 0 if ok else 1
+
+
+def _run(env: adfemu.Environment, factory: adfemu.Factory) -> adfemu.RunResult:
+    """A run with live progress on a terminal (plain lines otherwise), then its status and errors in full."""
+    reporter = progress.for_stream()
+    with reporter if isinstance(reporter, progress.LiveProgress) else nullcontext():
+        result = env.run(factory, PIPELINE, listener=reporter)
+    reporter.finish(result.record)
+    return result
+
+
+def _title(text: str) -> None:
+    say("")
+    say(f"== {text} ==")
+
+
+def _predictions(title: str, before: list[float], after: list[float]) -> None:
+    say(f"{title}:")
+    say(f"  {'row':>3}  {'before':>10}  {'after':>10}")
+    for i, (b, a) in enumerate(zip(before, after)):
+        say(f"  {i:>3}  {b:>10.2f}  {a:>10.2f}")
 
 
 def _with_published_pipeline() -> adfemu.Factory:

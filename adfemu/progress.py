@@ -82,7 +82,7 @@ class PlainProgress:
         self.width = width or _width(self.stream)
         self.quiet = quiet
         self._lock = threading.Lock()
-        self._polled: dict[str, tuple[str, float]] = {}  # activity run id -> (state, last printed)
+        self._polled: dict[str, tuple[str, float, float]] = {}  # activity run id -> (state, printed, first poll)
         self._top: str | None = None  # the top-level run; a child run's lines name their pipeline
 
     def __call__(self, event: Event) -> None:
@@ -122,8 +122,9 @@ class PlainProgress:
         last = self._polled.get(activity.activity_run_id)
         if last and last[0] == state and now - last[1] < 10:  # same state: at most one line per 10 s
             return None
-        self._polled[activity.activity_run_id] = (state, now)
-        return f"  {name}: BES job {job} {state}, polled for {seconds(duration_ms(activity))}"
+        since = last[2] if last else now
+        self._polled[activity.activity_run_id] = (state, now, since)
+        return f"  {name}: BES job {job} {state}, polled for {now - since:.0f} s"
 
     def finish(self, record: dict) -> None:
         for line in ending(record):
@@ -141,7 +142,7 @@ class PlainProgress:
 class _Node:
     label: str
     activity: Any = None
-    polled: tuple[str, str] | None = None  # (job id, state)
+    polled: tuple[str, str, float] | None = None  # (job id, state, monotonic time of the first poll)
     children: dict[str, "_Node"] = field(default_factory=dict)
 
 
@@ -184,7 +185,8 @@ class LiveProgress:
             node.activity = event.activity
             self._nodes[event.activity.activity_run_id] = node
             if event.kind == ACTIVITY_PROGRESS and event.detail.get("jobId"):
-                node.polled = (event.detail["jobId"], str(event.detail.get("state")))
+                since = node.polled[2] if node.polled else time.monotonic()
+                node.polled = (event.detail["jobId"], str(event.detail.get("state")), since)
 
     def _node(self, run_id: str, activity: Any) -> _Node:
         node = self._runs.setdefault(run_id, _Node(activity.pipeline_name))
@@ -222,7 +224,8 @@ class LiveProgress:
                 if status != "Skipped":
                     text += f" {seconds(duration_ms(activity))}"
                 if child.polled and status == "InProgress":
-                    text += f" [cyan]BES job {child.polled[0]} {child.polled[1]}[/]"
+                    job, state, since = child.polled
+                    text += f" [cyan]BES job {job[:12]}… {state}, polled {time.monotonic() - since:.0f} s[/]"
                 branch = tree.add(text)
             self._add(branch, child)
 

@@ -7,7 +7,10 @@ reset before each test (web services, models, jobs, journal, and every container
 - ini ``adfemu_factories``: factories (paths relative to the ini file) whose storage accounts and web services
   exist from the start; a factory loaded later makes Azurite restart once for new accounts (blobs kept);
 - ini ``adfemu_config``: an emulator config to serve instead of provisioning from factories;
-- ini ``adfemu_https``: serve the emulator over HTTPS with a new local CA.
+- ini ``adfemu_https``: serve the emulator over HTTPS with a new local CA;
+- ``--adfemu-report DIR``: write the HTML report of every run a test made to DIR (``<test>-<n>.html``).
+
+A test that fails shows the activity table of each failed run it made in its failure report.
 """
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("adfemu", "adfemu: the emulated Azure side for ADF pipeline tests")
     group.addoption("--adfemu-url", metavar="URL", help="use a running `adfemu serve` at URL instead of starting one")
     group.addoption("--adfemu-ca-bundle", metavar="FILE", help="the CA bundle of an `adfemu serve --https`")
+    group.addoption("--adfemu-report", metavar="DIR", help="write the HTML report of every pipeline run to DIR")
     parser.addini("adfemu_factories", type="paths", default=[],
                   help="factories provisioned when the emulator starts (paths relative to the ini file)")
     parser.addini("adfemu_config", type="paths", default=[], help="an emulator config to serve (instead of "
@@ -55,3 +59,26 @@ def adfemu(adfemu_environment: "adfemu.Environment") -> "adfemu.Environment":  #
     ``adfemu.score(factory, linked_service, rows)``, ``adfemu.requests(api)``, ``adfemu.load(factory)``."""
     adfemu_environment.reset()
     return adfemu_environment
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    outcome = yield
+    report = outcome.get_result()
+    env = getattr(item, "funcargs", {}).get("adfemu")
+    if report.when != "call" or env is None or not getattr(env, "runs", None):
+        return
+    from adfemu import run_reports
+    folder = item.config.getoption("--adfemu-report")
+    if folder:
+        from pathlib import Path
+        import re
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", item.nodeid).strip("_")
+        for n, result in enumerate(env.runs, 1):
+            Path(folder, f"{stem}-{n}.html").write_text(run_reports.html(result.record), encoding="utf-8")
+    if report.failed:
+        for result in env.runs:
+            if result.status != "Succeeded":
+                report.sections.append((f"adfemu run {result.pipeline} ({result.status})",
+                                        run_reports.table(result.record)))

@@ -57,6 +57,26 @@ def junit(record: dict) -> str:
     return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
 
 
+def table(record: dict, width: int = 100) -> str:
+    """The activity runs as a plain-text table (the pytest plugin shows it for a failed run), then the ending."""
+    import textwrap
+
+    from .progress import ending
+    lines = []
+    for path, run in _all_runs(record, record["pipelineRun"]["pipelineName"]):
+        lines.append(f"pipeline {path}: {run['pipelineRun']['status']} (run {run['pipelineRun']['runId']})")
+        for activity in run["activityRuns"]:
+            extra = activity.get("adfemu") or {}
+            name = f"{scope_label(extra.get('scope', ''))}{activity['activityName']}"
+            if extra.get("maxAttempts", 1) > 1:
+                name += f" (attempt {(activity.get('retryAttempt') or 0) + 1}/{extra['maxAttempts']})"
+            lines.append(f"  {name:<32} {activity['activityType']:<24} {activity['status']:<10} "
+                         f"{activity.get('durationInMs') or 0:>7} ms")
+    lines += ending(record)[1:]
+    return "\n".join(textwrap.fill(line, width, subsequent_indent="      ", break_long_words=False,
+                                   break_on_hyphens=False) for line in lines)
+
+
 def html(record: dict) -> str:
     """The HTML report: the record embedded as JSON (every ``<`` written as ``\\u003c``, so no value can end the
     script element)."""

@@ -80,3 +80,20 @@ def test_account_is_there_without_loading(adfemu):
 ''')
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
+
+
+def test_a_failed_test_shows_the_failed_runs_activity_table_and_reports_are_written(pytester):
+    shutil.copytree(ROOT / "fixtures" / "seed-factory-corrected", pytester.path / "seed")
+    pytester.makepyfile(test_user='''
+def test_retrain(adfemu):
+    result = adfemu.run("seed", "LookupPipelineDemo")   # no training data uploaded: the BES job fails
+    assert result.status == "Succeeded"
+''')
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--adfemu-report", "reports")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*adfemu run LookupPipelineDemo (Failed)*",
+                                 "*amlBEGetilearner*AzureMLBatchExecution*Failed*",
+                                 "*amlUpdateResource*Skipped*",
+                                 "*amlBEGetilearner failed, errorCode 2600*"])
+    reports = sorted(p.name for p in (pytester.path / "reports").iterdir())
+    assert reports == ["test_user.py_test_retrain-1.html"]

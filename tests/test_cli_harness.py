@@ -23,7 +23,7 @@ def test_readme_example_runs_the_seed_with_data_and_saves_the_trained_model(tmp_
     done = _run("fixtures/seed-factory-corrected", "--pipeline", "LookupPipelineDemo", "--data", "fixtures/seed-data",
                 "--save-storage", str(out))
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "1 file(s) from fixtures/seed-data uploaded to storage account devstoreaccount1" in done.stdout
+    assert "1 file(s) from fixtures/seed-data uploaded to storage account devstoreaccount1" in " ".join(done.stdout.split())
     model = json.loads((out / "devstoreaccount1" / "azuremltesting" / "output" / "newModelForArm.ilearner").read_text())
     assert model["format"] == "adfemu.ilearner" and model["label"] == "target"
     assert (out / "devstoreaccount1" / "azuremltesting" / "input" / "train.csv").read_bytes() == \

@@ -113,3 +113,37 @@ def test_published_seed_at_80_columns_shows_the_full_2600_message_and_the_skip(t
     assert re.search(r"FAILED amlBEGetilearner", final) and re.search(r"skipped amlUpdateResource", final)
     message = _message(record, "amlBEGetilearner")
     assert f"amlBEGetilearner failed, errorCode 2600: {_joined(message)}" in _joined(final)
+
+
+def test_no_color_is_honoured_by_the_live_view(monkeypatch):
+    import io
+
+    from rich.console import Console
+
+    from adfemu.progress import LiveProgress
+    from adfemu.runner.events import ACTIVITY_ENDED, RUN_STARTED, Event
+    from adfemu.runner.records import ActivityRun, PipelineRun
+
+    def render(no_color: bool) -> str:
+        if no_color:
+            monkeypatch.setenv("NO_COLOR", "1")
+        else:
+            monkeypatch.delenv("NO_COLOR", raising=False)
+        out = io.StringIO()
+        live = LiveProgress(Console(file=out, force_terminal=True, width=80))
+        run = PipelineRun("P", {})
+        activity = ActivityRun("P", run.run_id, "A", "Wait")
+        activity.finish("Failed", {}, {"errorCode": "X", "message": "m"})
+        live(Event(RUN_STARTED, run))
+        live(Event(ACTIVITY_ENDED, run, activity))
+        live.console.print(live._render())
+        return out.getvalue()
+
+    assert re.search(r"\x1b\[[0-9;]*3[1-7]m", render(no_color=False))  # red and friends on a terminal
+    assert not re.search(r"\x1b\[[0-9;]*3[1-7]m", render(no_color=True))
+
+
+@pytest.mark.parametrize("command", [[], ["serve"], ["run"], ["validate"], ["report"], ["install-azurite"]])
+def test_every_command_help_has_an_example(command):
+    done = subprocess.run([sys.executable, "-m", "adfemu.cli", *command, "--help"], capture_output=True, text=True)
+    assert done.returncode == 0 and re.search(r"^\s+Examples?:\n\s+adfemu \w", done.stdout, re.M), done.stdout

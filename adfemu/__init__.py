@@ -22,11 +22,11 @@ from typing import TYPE_CHECKING, Any
 
 __all__ = [
     "ActivityResult", "AdfemuError", "Environment", "Factory", "FactoryError", "RunInputError", "RunResult",
-    "Settings", "StartError", "StorageError", "__version__", "connect", "load", "start",
+    "Settings", "StartError", "StorageError", "TriggerResult", "__version__", "connect", "load", "start",
 ]
 
 _WHERE = {
-    "ActivityResult": "._results", "RunResult": "._results",
+    "ActivityResult": "._results", "RunResult": "._results", "TriggerResult": "._results",
     "AdfemuError": "._errors", "FactoryError": "._errors", "RunInputError": "._errors", "StartError": "._errors",
     "StorageError": "._errors",
     "Environment": "._environment", "Settings": "._environment", "connect": "._environment", "start": "._environment",
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from ._environment import Environment, Settings, connect, start
     from ._errors import AdfemuError, FactoryError, RunInputError, StartError, StorageError
     from ._factory import Factory, load
-    from ._results import ActivityResult, RunResult
+    from ._results import ActivityResult, RunResult, TriggerResult
 
 
 def __getattr__(name: str) -> Any:

@@ -22,7 +22,7 @@ from adfemu.runner.stubs import StubError, stub_handlers
 
 from ._errors import AdfemuError, FactoryError, RunInputError, StartError
 from ._factory import Factory, PathLike, load
-from ._results import RunResult
+from ._results import RunResult, TriggerResult
 from ._storage import Data, Storage
 
 APIS = ("bes", "rrs", "swagger", "management", "arm", "aad")
@@ -104,10 +104,44 @@ class Environment:
     # --- runs -----------------------------------------------------------------------------------------
 
     def run(self, factory: PathLike | Factory, pipeline: str, parameters: Mapping[str, Any] | None = None,
-            stubs: Mapping[str, Any] | None = None, **settings: Any) -> RunResult:
+            stubs: Mapping[str, Any] | None = None, *, trigger_time: datetime | str | None = None,
+            trigger_type: str | None = None, window: tuple[datetime | str, datetime | str] | None = None,
+            **settings: Any) -> RunResult:
         """Run ``pipeline`` of ``factory`` and wait for it. ``parameters`` are typed values or strings (converted
         to the declared types); ``stubs`` give outcomes to activities by type or name; ``settings`` override
-        this environment's ``Settings`` for this run (``now=``, ``seed=``, ``time_scale=``, ``secrets=`` ...)."""
+        this environment's ``Settings`` for this run (``now=``, ``seed=``, ``time_scale=``, ``secrets=`` ...).
+        ``trigger_time``, ``trigger_type`` and ``window`` (start, end) run it as a trigger would: the
+        ``pipeline().Trigger*`` variables are set, and the factory's trigger of that pipeline (if it has one) maps
+        its parameters from ``trigger()`` (given ``parameters`` win)."""
+        engine, loaded = self._engine(factory, stubs, settings)
+        try:
+            if trigger_time is None and trigger_type is None and window is None:
+                record = engine.run(pipeline, dict(parameters or {}))
+            else:
+                record = _as_triggered(engine, pipeline, dict(parameters or {}), trigger_time, trigger_type, window)
+        except (DefinitionsError, ValueError) as exc:
+            raise RunInputError(str(exc)) from None
+        result = RunResult(record)
+        self.runs.append(result)
+        return result
+
+    def run_trigger(self, factory: PathLike | Factory, trigger: str, start: datetime | str, end: datetime | str,
+                    stubs: Mapping[str, Any] | None = None, **settings: Any) -> TriggerResult:
+        """Run what the schedule or tumbling-window ``trigger`` would start between ``start`` and ``end``, with time
+        compressed (see docs/triggers.md)."""
+        from adfemu.runner.trigger_runs import TriggerRunner
+        from adfemu.runner.triggers import TriggerError
+        engine, _ = self._engine(factory, stubs, settings)
+        try:
+            runs = TriggerRunner(engine).run(trigger, _utc(start, "start"), _utc(end, "end"))
+        except (TriggerError, DefinitionsError, ValueError) as exc:
+            raise RunInputError(str(exc)) from None
+        result = TriggerResult(runs)
+        self.runs.extend(result.runs)
+        return result
+
+    def _engine(self, factory: PathLike | Factory, stubs: Mapping[str, Any] | None,
+                settings: dict) -> tuple[Engine, Factory]:
         chosen = self.settings.replace(**settings)
         loaded = self.load(factory, secrets=chosen.secrets)
         try:
@@ -119,13 +153,7 @@ class Environment:
         engine = Engine(loaded.definitions, EngineSettings(
             time_scale=chosen.time_scale, poll_seconds=chosen.poll_seconds, services=services, stubs=handlers,
             now=instant(chosen.now), seed=chosen.seed, max_parallel=chosen.max_parallel, listener=chosen.listener))
-        try:
-            record = engine.run(pipeline, dict(parameters or {}))
-        except (DefinitionsError, ValueError) as exc:
-            raise RunInputError(str(exc)) from None
-        result = RunResult(record)
-        self.runs.append(result)
-        return result
+        return engine, loaded
 
     # --- storage --------------------------------------------------------------------------------------
 
@@ -235,6 +263,50 @@ def instant(value: datetime | str | None) -> datetime | None:
         return datetime.fromisoformat(str(value).strip().replace("z", "Z"))
     except ValueError:
         raise RunInputError(f"now={value!r} is not an ISO 8601 date and time (e.g. 2024-06-01T00:00:00Z)") from None
+
+
+def _utc(value: datetime | str, what: str) -> datetime:
+    moment = instant(value)
+    if moment is None:
+        raise RunInputError(f"{what} is required")
+    from datetime import timezone
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
+
+
+def _as_triggered(engine: Engine, pipeline: str, parameters: dict, trigger_time: Any, trigger_type: str | None,
+                  window: Any) -> Any:
+    """One run as a trigger would start it (``--trigger-time``, ``--trigger-type``, ``--window``)."""
+    from adfemu.runner.trigger_runs import SCHEDULE, TUMBLING, TriggerInfo
+    from adfemu.runner.triggers import Window
+    span = Window(_utc(window[0], "window start"), _utc(window[1], "window end")) if window else None
+    kind = trigger_type or (TUMBLING if span else SCHEDULE)
+    fired = _utc(trigger_time, "trigger time") if trigger_time is not None else (span.end if span else None)
+    if fired is None:
+        raise RunInputError("a triggered run needs --trigger-time or --window")
+    mapping = _trigger_of(engine.definitions, pipeline, kind)
+    name = mapping[0] if mapping else "adfemu"
+    info = TriggerInfo(kind, name, engine.ids.new("single-trigger-run", name, fired.isoformat()), fired,
+                       span.end if span else fired, span)
+    if mapping:  # the trigger's parameter mapping, evaluated with trigger(); given values win
+        from adfemu.runner.expressions import Context, evaluate_value
+        context = Context(global_parameters=engine.definitions.global_parameters, trigger=info.expression_object(),
+                          data_factory=engine.definitions.factory_name, clock=lambda: fired)
+        parameters = {**evaluate_value(mapping[1], context), **parameters}
+    return engine.run(pipeline, parameters, trigger=info)
+
+
+def _trigger_of(definitions: Any, pipeline: str, kind: str) -> tuple[str, dict] | None:
+    """The first trigger of that type that starts ``pipeline``: (its name, its parameter mapping)."""
+    for doc in sorted(definitions.triggers.values(), key=lambda d: d["name"].lower()):
+        props = doc.get("properties") or {}
+        if props.get("type") != kind:
+            continue
+        references = [props.get("pipeline")] if kind == "TumblingWindowTrigger" else props.get("pipelines") or []
+        for reference in references:
+            name = ((reference or {}).get("pipelineReference") or {}).get("referenceName")
+            if str(name).lower() == pipeline.lower():
+                return doc["name"], reference.get("parameters") or {}
+    return None
 
 
 def _message(response: requests.Response) -> str:

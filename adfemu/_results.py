@@ -67,3 +67,26 @@ class RunResult:
 
     def __repr__(self) -> str:
         return f"<RunResult {self.pipeline} {self.status} run_id={self.run_id}>"
+
+
+class TriggerResult:
+    """What a trigger started over an interval: ``trigger_runs`` (dicts shaped like ADF's trigger-run query),
+    ``runs`` (``RunResult`` of every pipeline run, retries included, in start order), ``record`` (the
+    ``runs.json`` document: ``{"triggerRuns", "runs"}``) and ``status`` (Succeeded when every trigger run and the
+    last pipeline run of each succeeded)."""
+
+    def __init__(self, trigger_runs: list):
+        self.trigger_runs: list[dict] = [t.as_dict() for t in trigger_runs]
+        runs = sorted((run for t in trigger_runs for run in t.runs), key=lambda r: r.start)
+        self.runs: list[RunResult] = [RunResult(run) for run in runs]
+        self.record: dict = {"triggerRuns": self.trigger_runs, "runs": [r.record for r in self.runs]}
+        finals = [t.runs[-1].status for t in trigger_runs if t.runs]
+        self.status = "Succeeded" if all(t.status == "Succeeded" for t in trigger_runs) and \
+            all(s == "Succeeded" for s in finals) else "Failed"
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status == "Succeeded"
+
+    def __repr__(self) -> str:
+        return f"<TriggerResult {len(self.trigger_runs)} trigger run(s) {self.status}>"

@@ -180,7 +180,17 @@ def validate(paths: tuple[str, ...], fmt: str, strict: bool) -> None:
 
 @main.command()
 @click.argument("factory", nargs=-1, required=True)
-@click.option("--pipeline", "pipeline_name", required=True, help="The pipeline to run.")
+@click.option("--pipeline", "pipeline_name", help="The pipeline to run (or --trigger).")
+@click.option("--trigger", "trigger_name", help="Run what this schedule or tumbling-window trigger starts between "
+              "--start and --end, with time compressed.")
+@click.option("--start", "start", metavar="ISO", help="With --trigger: the start of the interval.")
+@click.option("--end", "end", metavar="ISO", help="With --trigger: the end of the interval.")
+@click.option("--trigger-time", "trigger_time", metavar="ISO",
+              help="Run --pipeline as a trigger firing at this time would (pipeline().TriggerTime).")
+@click.option("--trigger-type", "trigger_type", type=click.Choice(["ScheduleTrigger", "TumblingWindowTrigger"]),
+              help="With --trigger-time or --window: the trigger type (pipeline().TriggerType).")
+@click.option("--window", "window", metavar="START/END",
+              help="Run --pipeline for this tumbling window (trigger().outputs.windowStartTime/windowEndTime).")
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="A pipeline parameter (repeatable).")
 @click.option("--data", "data", multiple=True, metavar="[ACCOUNT=]DIR",
               help="Upload DIR before the run: its first-level folders are containers of the factory's storage "
@@ -212,9 +222,9 @@ def validate(paths: tuple[str, ...], fmt: str, strict: bool) -> None:
               help="Write a self-contained HTML report: the pipeline as a graph, the run as a timeline.")
 @click.option("--plain", is_flag=True, help="Plain lines, one per event (the default when not on a terminal).")
 @click.option("--quiet", is_flag=True, help="Plain lines for failures and the end only.")
-def run(factory, pipeline_name, params, data, save_storage, output, now, seed, config_path, emulator_url, storage,
-        https, ca_bundle, secrets_path, time_scale, real_time, lenient, stubs_path, junit_path, report_path, plain,
-        quiet):
+def run(factory, pipeline_name, trigger_name, start, end, trigger_time, trigger_type, window, params, data,
+        save_storage, output, now, seed, config_path, emulator_url, storage, https, ca_bundle, secrets_path,
+        time_scale, real_time, lenient, stubs_path, junit_path, report_path, plain, quiet):
     """Run an ADF pipeline offline against the emulated Azure side (started for the run, or --emulator).
 
     Shows each activity as it starts and ends (live on a terminal, plain lines otherwise), then the status and
@@ -226,6 +236,8 @@ def run(factory, pipeline_name, params, data, save_storage, output, now, seed, c
       adfemu run fixtures/seed-factory-corrected --pipeline LookupPipelineDemo --data fixtures/seed-data
       adfemu run fixtures/seed-factory-corrected --pipeline LookupPipelineDemo --data fixtures/seed-data \\
           --save-storage out/ --output run.json --junit run.xml --report run.html --now 2024-06-01T00:00:00Z
+      adfemu run fixtures/retrain-hourly --trigger HourlyRetrain --start 2024-06-01T00:00:00Z \\
+          --end 2024-06-01T03:00:00Z --data fixtures/retrain-hourly-data --output runs.json
     """
     from contextlib import nullcontext
 
@@ -237,6 +249,18 @@ def run(factory, pipeline_name, params, data, save_storage, output, now, seed, c
         click.echo(f"adfemu run: {message}", err=True)
         sys.exit(2)
 
+    if (pipeline_name is None) == (trigger_name is None):
+        invalid("give exactly one of --pipeline and --trigger")
+    if trigger_name and (not start or not end):
+        invalid("--trigger needs --start and --end")
+    if trigger_name and (trigger_time or trigger_type or window):
+        invalid("--trigger-time, --trigger-type and --window go with --pipeline (a single run)")
+    span = None
+    if window:
+        begin, sep, finish = window.partition("/")
+        if not sep:
+            invalid(f"--window '{window}' is not START/END")
+        span = (begin, finish)
     secrets = {}
     if secrets_path:
         try:
@@ -283,18 +307,36 @@ def run(factory, pipeline_name, params, data, save_storage, output, now, seed, c
             env.load(loaded)
             _upload_data(env, data, loaded.storage_account)
             with reporter if isinstance(reporter, progress.LiveProgress) else nullcontext():
-                result = env.run(loaded, pipeline_name, values)
+                if trigger_name:
+                    result = env.run_trigger(loaded, trigger_name, start, end)
+                else:
+                    result = env.run(loaded, pipeline_name, values, trigger_time=trigger_time,
+                                     trigger_type=trigger_type, window=span)
         except adfemu.AdfemuError as exc:
             invalid(str(exc))
         if save_storage:
             console.say(f"storage: {env.save_storage(save_storage)} blob(s) written to {save_storage}")
-    reporter.finish(result.record)
+    runs = result.runs if trigger_name else [result]
+    for one in runs:
+        reporter.finish(one.record)
+    if trigger_name:
+        succeeded = sum(t["status"] == "Succeeded" for t in result.trigger_runs)
+        console.say(f"trigger {trigger_name}: {len(result.trigger_runs)} trigger run(s), {succeeded} succeeded")
+        for failed in (t for t in result.trigger_runs if t["status"] != "Succeeded"):
+            console.say(f"  {failed['properties'].get('WindowStartTime') or failed['properties']['TriggerTime']}: "
+                        f"{failed['status']} - {failed['message']}")
     if output:
         with open(output, "w", encoding="utf-8") as handle:
             json.dump(result.record, handle, indent=2)
     for path, render in ((junit_path, run_reports.junit), (report_path, run_reports.html)):
         if path:
-            Path(path).write_text(render(result.record), encoding="utf-8")
+            if trigger_name:  # one report per pipeline run: NAME-1.html, NAME-2.html ...
+                stem, dot, suffix = path.rpartition(".")
+                for n, one in enumerate(runs, 1):
+                    Path(f"{stem}-{n}.{suffix}" if dot else f"{path}-{n}").write_text(render(one.record),
+                                                                                    encoding="utf-8")
+            else:
+                Path(path).write_text(render(result.record), encoding="utf-8")
     sys.exit(0 if result.status == "Succeeded" else 1)
 
 

@@ -83,7 +83,6 @@ class PlainProgress:
         self.quiet = quiet
         self._lock = threading.Lock()
         self._polled: dict[str, tuple[str, float, float]] = {}  # activity run id -> (state, printed, first poll)
-        self._top: str | None = None  # the top-level run; a child run's lines name their pipeline
 
     def __call__(self, event: Event) -> None:
         line = self._line(event)
@@ -92,8 +91,7 @@ class PlainProgress:
 
     def _line(self, event: Event) -> str | None:
         run, activity = event.run, event.activity
-        self._top = self._top or run.run_id
-        child = run.run_id != self._top
+        child = run.invoked_by.get("invokedByType") == "PipelineActivity"
         if event.kind == RUN_STARTED:
             return None if self.quiet else f"pipeline {run.pipeline_name} started (run {run.run_id})"
         if event.kind == RUN_ENDED:  # the top-level run's end is printed by finish()

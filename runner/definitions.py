@@ -42,6 +42,7 @@ class Definitions:
     pipelines: dict[str, dict] = field(default_factory=dict)        # lower-case name -> canonical document
     linked_services: dict[str, dict] = field(default_factory=dict)
     datasets: dict[str, dict] = field(default_factory=dict)
+    triggers: dict[str, dict] = field(default_factory=dict)
     global_parameters: dict[str, Any] = field(default_factory=dict)
     warnings: list[Finding] = field(default_factory=list)
 
@@ -56,7 +57,7 @@ class Definitions:
             doc, kind = item.canonical.value, item.entity.kind
             doc = dict(doc, name=item.entity.name)
             table = {"pipeline": defs.pipelines, "linkedService": defs.linked_services,
-                     "dataset": defs.datasets}.get(kind)
+                     "dataset": defs.datasets, "trigger": defs.triggers}.get(kind)
             if table is not None:
                 table[item.entity.name.lower()] = doc
             elif kind == "factory":

@@ -146,19 +146,27 @@ class Engine:
         self.settings = settings or Settings()
         self.clock = Clock(self.settings.now)
         self.ids = Ids(self.settings.seed)
+        self._lock = threading.Lock()
+        self._by_trigger: dict[str, list] = {}
         from .activities import HANDLERS
         self.handlers = {**HANDLERS, **self.settings.stubs}
 
     # --- runs ---------------------------------------------------------------------------------------
 
     def run(self, pipeline_name: str, parameters: dict[str, Any] | None = None, *,
-            invoked_by: dict | None = None, parent: Execution | None = None, run_id: str | None = None) -> PipelineRun:
+            invoked_by: dict | None = None, parent: Execution | None = None, run_id: str | None = None,
+            trigger: Any = None) -> PipelineRun:
+        """One pipeline run. ``trigger`` (``runner.trigger_runs.TriggerInfo``) is the trigger that started it: its
+        clock starts when the trigger fired and ``pipeline().Trigger*`` describe the trigger."""
         pipeline = self.definitions.pipeline(pipeline_name)
         props = pipeline.get("properties", {})
         values, secure = self.definitions.bind_parameters(pipeline, parameters or {})
-        clock = parent.clock if parent is not None else self.clock.begin()
+        clock = parent.clock if parent is not None else Clock(trigger.fired) if trigger else self.clock.begin()
         run_id = run_id or (self.ids.new("child", invoked_by.get("id")) if parent is not None and invoked_by
-                            else self.ids.next_run(pipeline["name"]))
+                            else self.ids.new("triggered", trigger.run_id, len(self._triggered(trigger)))
+                            if trigger else self.ids.next_run(pipeline["name"]))
+        if trigger is not None:
+            invoked_by = {"name": trigger.name, "id": trigger.run_id, "invokedByType": trigger.type}
         record = PipelineRun(pipeline["name"], values, run_id=run_id, secure_parameters=secure,
                              annotations=list(props.get("annotations") or []), clock=clock.now,
                              invoked_by=invoked_by or {"name": "Manual", "id": self.ids.new("manual", run_id),
@@ -170,7 +178,8 @@ class Engine:
                           variables=variables, activities=results, data_factory=self.definitions.factory_name,
                           pipeline=pipeline["name"], run_id=record.run_id, clock=clock.expression_now,
                           triggered_by_pipeline_name=parent.record.pipeline_name if parent else None,
-                          triggered_by_pipeline_run_id=parent.record.run_id if parent else None)
+                          triggered_by_pipeline_run_id=parent.record.run_id if parent else None,
+                          **_trigger_variables(trigger))
         execution = Execution(pipeline, record, variables, results, context, clock)
         if parent is not None:
             parent.record.add_child(record)
@@ -303,6 +312,13 @@ class Engine:
     def _activity_run_id(self, execution: Execution, scope: str, act: dict, attempt: int = 0) -> str:
         return self.ids.new("activity", execution.record.run_id, scope, act["name"], attempt)
 
+    def _triggered(self, trigger: Any) -> list:
+        """Runs already started for this trigger run (retries of a window get their own run ids)."""
+        with self._lock:
+            runs = self._by_trigger.setdefault(trigger.run_id, [])
+            runs.append(trigger)
+            return runs[:-1]
+
     def _emit(self, kind: str, run: PipelineRun, activity: ActivityRun | None = None) -> None:
         emit(self.settings.listener, Event(kind, run, activity))
 
@@ -329,6 +345,16 @@ class Engine:
         self._emit(ACTIVITY_ENDED, execution.record, record)
         with execution.lock:
             execution.results[act["name"]] = {"output": None, "status": SKIPPED, "error": None}
+
+
+def _trigger_variables(trigger: Any) -> dict:
+    """``pipeline().TriggerType/TriggerName/TriggerId/TriggerTime`` of a run a trigger started (the id is the
+    trigger run's, inferred: the documentation says "ID of the trigger that invoked the pipeline")."""
+    if trigger is None:
+        return {}
+    from .trigger_runs import fractional
+    return {"trigger_type": trigger.type, "trigger_name": trigger.name, "trigger_id": trigger.run_id,
+            "trigger_time": fractional(trigger.fired)}
 
 
 def _decided(record: ActivityRun, status: str, error: dict | None) -> None:

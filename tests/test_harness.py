@@ -34,7 +34,7 @@ def _expected(rows: list[dict]) -> np.ndarray:
 
 def test_the_public_api_is_curated():
     assert sorted(api.__all__) == ["ActivityResult", "AdfemuError", "Environment", "Factory", "FactoryError",
-                                   "RunInputError", "RunResult", "Settings", "StartError", "StorageError",
+                                   "RunInputError", "RunResult", "Settings", "StartError", "StorageError", "TriggerResult",
                                    "__version__", "connect", "load", "start"]
     assert all(hasattr(api, name) for name in api.__all__)
     with pytest.raises(AttributeError):

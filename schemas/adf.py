@@ -14,7 +14,7 @@ from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError
 from referencing import Registry, Resource
 
-from . import checks
+from . import checks, pointers
 from .entities import Entity, Factory, Finding
 from .lenient import Canonical, Walker
 
@@ -150,5 +150,4 @@ def _message(error: ValidationError) -> str:
     return error.message
 
 
-def _pointer(path) -> str:
-    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
+_pointer = pointers.join

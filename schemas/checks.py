@@ -11,6 +11,7 @@ from typing import Any, Callable, Iterator
 
 from .entities import PLACEHOLDER, Entity, Finding
 from .lenient import Canonical
+from .pointers import escape
 
 FORBIDDEN = set(".+?/<>*%&:\\")
 CONTAINER_LISTS = {"ForEach": ("activities",), "Until": ("activities",),
@@ -140,7 +141,7 @@ def walk(value: Any, pointer: str = "") -> Iterator[tuple[str, Any]]:
     yield pointer, value
     if isinstance(value, dict):
         for key, item in value.items():
-            yield from walk(item, f"{pointer}/{key.replace('~', '~0').replace('/', '~1')}")
+            yield from walk(item, f"{pointer}/{escape(key)}")
     elif isinstance(value, list):
         for i, item in enumerate(value):
             yield from walk(item, f"{pointer}/{i}")

@@ -20,6 +20,8 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import pointers
+
 ALIASES = {"boolean": "Bool", "integer": "Int"}
 
 
@@ -49,12 +51,8 @@ class Canonical:
         return out
 
 
-def _escape(token: str) -> str:
-    return token.replace("~", "~0").replace("/", "~1")
-
-
-def _unescape(token: str) -> str:
-    return token.replace("~1", "/").replace("~0", "~")
+_escape = pointers.escape
+_unescape = pointers.unescape
 
 
 class Walker:

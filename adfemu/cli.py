@@ -150,7 +150,7 @@ def validate(paths: tuple[str, ...], fmt: str, strict: bool) -> None:
     """
     from adfemu import report
     from adfemu.runner.factory import LoadError, load_paths
-    from adfemu.schemas.adf import validate_factory
+    from adfemu.runner.validation import validate_factory
 
     try:
         factories = load_paths(list(paths))

@@ -19,9 +19,6 @@ CONTAINER_LISTS = {"ForEach": ("activities",), "Until": ("activities",),
 STORAGE_TYPES = {"AzureStorage", "AzureBlobStorage"}
 DATASET_EXTENSIONS = (".csv", ".tsv", ".arff")
 MAX_ACTIVITIES, WARN_ACTIVITIES, MAX_PARAMETERS, MAX_BATCH = 120, 80, 50, 50
-PARAM_REF = re.compile(r"pipeline\(\)\s*\??\.\s*parameters\s*\??(?:\.\s*([A-Za-z_][\w]*)|\[\s*'([^']*)'\s*\])", re.I)
-GLOBAL_REF = re.compile(r"pipeline\(\)\s*\??\.\s*globalParameters\s*\??(?:\.\s*([A-Za-z_][\w-]*)|\[\s*'([^']*)'\s*\])", re.I)
-VARIABLE_REF = re.compile(r"variables\(\s*'([^']*)'\s*\)", re.I)
 TIMESPAN = re.compile(r"^(?:(\d+)\.)?(\d{1,2}):(\d{2}):(\d{2})(?:\.\d+)?$")
 
 
@@ -318,24 +315,10 @@ def _cycles(item: Item, level: list[Activity], edges: dict[int, list[str]]) -> l
 
 
 def _parameter_references(item: Item, props: dict, index: Index) -> list[Finding]:
-    params = {k.lower(): k for k in (props.get("parameters") or {})} if isinstance(props.get("parameters"), dict) else {}
+    """SetVariable / AppendVariable name a declared variable. What expressions refer to is checked by
+    ``expression_checks`` with the runner's parser."""
     variables = {k.lower(): k for k in (props.get("variables") or {})} if isinstance(props.get("variables"), dict) else {}
-    factory = next(iter(index.by_kind.get("factory", {}).values()), None)
-    globals_ = None
-    if factory is not None:
-        gp = factory.properties.get("globalParameters")
-        globals_ = {k.lower(): k for k in gp} if isinstance(gp, dict) else {}
     found = []
-    for pointer, value in walk(props.get("activities"), "/properties/activities"):
-        if not isinstance(value, str) or "@" not in value:
-            continue
-        for match in PARAM_REF.finditer(value):
-            found += _declared(item, pointer, match.group(1) or match.group(2), params, "parameter")
-        for match in VARIABLE_REF.finditer(value):
-            found += _declared(item, pointer, match.group(1), variables, "variable")
-        if globals_ is not None:
-            for match in GLOBAL_REF.finditer(value):
-                found += _declared(item, pointer, match.group(1) or match.group(2), globals_, "global parameter")
     for act in activities(props.get("activities"), "/properties/activities"):
         if act.value.get("type") in ("SetVariable", "AppendVariable"):
             name = _dict(act.value.get("typeProperties")).get("variableName")

@@ -144,11 +144,21 @@ def walk(value: Any, pointer: str = "") -> Iterator[tuple[str, Any]]:
             yield from walk(item, f"{pointer}/{i}")
 
 
+def objects(value: Any, pointer: str) -> Iterator[tuple[str, dict]]:
+    """Every object inside ``value`` with its pointer (pointers are built for containers only: fast)."""
+    stack = [(value, pointer)]
+    while stack:
+        value, pointer = stack.pop()
+        if type(value) is dict:
+            yield pointer, value
+            stack.extend((v, f"{pointer}/{escape(k)}") for k, v in value.items() if type(v) in (dict, list))
+        elif type(value) is list:
+            stack.extend((v, f"{pointer}/{i}") for i, v in enumerate(value) if type(v) in (dict, list))
+
+
 def references(item: Item, index: Index) -> list[Finding]:
     found = []
-    for pointer, value in walk(item.properties, "/properties"):
-        if not isinstance(value, dict):
-            continue
+    for pointer, value in objects(item.properties, "/properties"):
         kind = REFERENCE_KINDS.get(value.get("type")) if isinstance(value.get("type"), str) else None
         name = value.get("referenceName")
         if kind and isinstance(name, str) and not name.startswith("@") and not PLACEHOLDER.search(name):

@@ -173,9 +173,9 @@ class _Checker:
             elif isinstance(value, dict):
                 if value.get("type") in SECRET_TYPES:
                     continue  # never echo a secret; ADF does not evaluate a SecureString's value
-                stack.extend((v, f"{pointer}/{escape(k)}") for k, v in value.items())
+                stack.extend((v, f"{pointer}/{escape(k)}") for k, v in value.items() if _worth(v))
             elif isinstance(value, list):
-                stack.extend((v, f"{pointer}/{i}") for i, v in enumerate(value))
+                stack.extend((v, f"{pointer}/{i}") for i, v in enumerate(value) if _worth(v))
         return found
 
     def string(self, item: Item, text: str, pointer: str, place: Place) -> list[Finding]:
@@ -228,6 +228,12 @@ class _Checker:
                              f"it is either not an ancestor to the current activity or does not exist ({why})",
                              hint="add a dependsOn path from that activity to this one"
                              if exists else "name an activity that runs before this one")]
+
+
+def _worth(value: Any) -> bool:
+    """Whether a value may hold an expression (skips numbers, booleans and plain strings cheaply)."""
+    kind = type(value)
+    return kind is dict or kind is list or (kind is str and "@" in value)
 
 
 def _declared(item: Item, pointer: str, name: str, declared: dict[str, str], what: str, where: str) -> list[Finding]:

@@ -291,3 +291,23 @@ def test_arm_template_pointers_point_into_the_template(tmp_path):
     findings = _validate([path])
     case = [f for f in findings if f.code == "ADF-W-DEPENDSON-CASE"]
     assert [f.pointer for f in case] == ["/resources/0/properties/activities/1/dependsOn/0/activity"]
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_jsonschema_rs_and_jsonschema_agree_on_every_corpus_definition(strict):
+    """jsonschema-rs decides validity, jsonschema explains failures: they must agree, or a failure would go
+    unexplained (or a valid file get a message)."""
+    from adfemu.schemas import adf
+    from adfemu.schemas.lenient import Canonical
+    checked = 0
+    for factory in load_paths([str(CORPUS)]):
+        for entity in factory.entities:
+            definition = adf.RESOURCE_DEFS.get(entity.kind)
+            if definition is None:
+                continue
+            schema = {"$ref": f"#/$defs/{definition}"}
+            value = entity.document if strict else adf._walker().canonicalize(schema, entity.document).value
+            slow_valid = not list(adf._validator(definition, strict).iter_errors(value))
+            assert adf._decider(definition, strict).is_valid(value) == slow_valid, entity.source
+            checked += 1
+    assert checked == 159

@@ -122,7 +122,16 @@ def check_factory(factory: Factory, strict: bool = False) -> tuple[list[Finding]
         if item is not None:
             items.append(item)
     findings += checks.run_all(items, factory.is_template_set)
-    return findings, items
+    return _range_errors_win(findings), items
+
+
+def _range_errors_win(findings: list[Finding]) -> list[Finding]:
+    """A value that breaks a range ADF enforces (``ADF-E-RANGE``) is not also reported as the tolerated
+    ``ADF-W-RANGE`` of the spec's bounds."""
+    errors = {(f.source, f.pointer) for f in findings if f.code == "ADF-E-RANGE"}
+    if not errors:
+        return findings
+    return [f for f in findings if f.code != "ADF-W-RANGE" or (f.source, f.pointer) not in errors]
 
 
 def validate_entity(entity: Entity, strict: bool = False) -> tuple[list[Finding], checks.Item | None]:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
 from .entities import PLACEHOLDER, Entity, Finding
+from . import ranges
 from .lenient import Canonical
 from .pointers import escape
 
@@ -369,7 +370,11 @@ def _activity_rules(item: Item, act: Activity, index: Index) -> list[Finding]:
     found = _policy(item, act)
     if kind in rules:
         found += rules[kind](item, act, props, index)
-    return found
+    return found + ranges.type_properties(kind, props, f"{act.pointer}/typeProperties", _reporter(item))
+
+
+def _reporter(item: Item) -> ranges.Report:
+    return lambda pointer, code, message, hint: item.finding(pointer, "error", code, message, hint)
 
 
 def _needs_type(item: Item, pointer: str, target: Item | None, name: str | None, types: set[str], role: str) -> list[Finding]:
@@ -467,7 +472,8 @@ def _for_each(item: Item, act: Activity, props: dict, index: Index) -> list[Find
     count = props.get("batchCount")
     if isinstance(count, int) and not isinstance(count, bool) and count > MAX_BATCH:
         return [item.finding(f"{act.pointer}/typeProperties/batchCount", "error", "ADF-E-LIMIT",
-                             f"batchCount {count}: a ForEach runs at most {MAX_BATCH} iterations in parallel")]
+                             f"batchCount {count}: a ForEach runs at most {MAX_BATCH} iterations in parallel "
+                             f"(range 1 to {MAX_BATCH})")]
     return []
 
 
@@ -475,16 +481,17 @@ def _policy(item: Item, act: Activity) -> list[Finding]:
     policy = act.value.get("policy")
     if not isinstance(policy, dict):
         return []
+    found = ranges.policy(policy, f"{act.pointer}/policy", _reporter(item))
     timeout = policy.get("timeout")
     match = TIMESPAN.match(timeout) if isinstance(timeout, str) else None
     if match:
         days, hours, minutes, seconds = (int(g or 0) for g in match.groups())
         total = ((days * 24 + hours) * 60 + minutes) * 60 + seconds
         if total < 600:
-            return [item.finding(f"{act.pointer}/policy/timeout", "warning", "ADF-W-TIMEOUT",
-                                 f"timeout {timeout} is below ADF's documented minimum of 10 minutes; "
-                                 "adfemu honours it")]
-    return []
+            found.append(item.finding(f"{act.pointer}/policy/timeout", "warning", "ADF-W-TIMEOUT",
+                                      f"timeout {timeout} is below ADF's documented minimum of 10 minutes; "
+                                      "adfemu honours it"))
+    return found
 
 
 def trigger_checks(item: Item) -> list[Finding]:

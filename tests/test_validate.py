@@ -311,3 +311,42 @@ def test_jsonschema_rs_and_jsonschema_agree_on_every_corpus_definition(strict):
             assert adf._decider(definition, strict).is_valid(value) == slow_valid, entity.source
             checked += 1
     assert checked == 159
+
+
+# --- ranges the spec states in words (issue 12) -------------------------------------------------------
+
+def _with(kind="Wait", policy=None, **props):
+    act = {"name": "A", "type": kind, "typeProperties": props}
+    if policy is not None:
+        act["policy"] = policy
+    return act
+
+
+@pytest.mark.parametrize("act, pointer, code, words", [
+    (_with(policy={"retry": -1}, waitTimeInSeconds=1), "/policy/retry", "ADF-E-RANGE", "at least 0"),
+    (_with(policy={"retryIntervalInSeconds": 90000}, waitTimeInSeconds=1), "/policy/retryIntervalInSeconds",
+     "ADF-E-RANGE", "30 to 86400"),
+    (_with(policy={"timeout": "8.00:00:00"}, waitTimeInSeconds=1), "/policy/timeout", "ADF-E-RANGE", "7 days"),
+    (_with(policy={"timeout": "12 hours"}, waitTimeInSeconds=1), "/policy/timeout", "ADF-E-TIMESPAN", "[d.]hh:mm:ss"),
+    (_with(waitTimeInSeconds=-5), "/typeProperties/waitTimeInSeconds", "ADF-E-RANGE", "at least 0"),
+    (_with("ForEach", items={"type": "Expression", "value": "@createArray(1)"}, activities=[], batchCount=0),
+     "/typeProperties/batchCount", "ADF-E-RANGE", "at least 1"),
+    (_with("Until", expression={"type": "Expression", "value": "@true"}, activities=[], timeout="7.00:00:01"),
+     "/typeProperties/timeout", "ADF-E-RANGE", "7 days"),
+    (_with("Switch", on={"type": "Expression", "value": "@'a'"},
+           cases=[{"value": str(i), "activities": []} for i in range(26)]), "/typeProperties/cases", "ADF-E-RANGE",
+     "at most 25"),
+])
+def test_ranges_described_in_words_are_errors_that_give_the_range(act, pointer, code, words):
+    """`policy.retry: -1` passed validation: the spec says "minimum: 0" in its description only."""
+    findings = validate_factory(Factory("f", [_pipeline(act)]))
+    errors = [f for f in findings if f.severity == "error"]
+    assert [(f.pointer, f.code) for f in errors] == [(f"/properties/activities/0{pointer}", code)]
+    assert words in errors[0].message
+    assert not [f for f in findings if f.code == "ADF-W-RANGE"]
+
+
+def test_values_inside_the_ranges_and_expressions_are_not_errors():
+    acts = [_with(policy={"retry": 0, "retryIntervalInSeconds": 30, "timeout": "7.00:00:00"}, waitTimeInSeconds=0),
+            dict(_with(policy={"retry": "@pipeline().parameters.n"}, waitTimeInSeconds=1), name="B")]
+    assert _errors(validate_factory(Factory("f", [_pipeline(*acts, parameters={"n": {"type": "Int"}})]))) == []

@@ -135,8 +135,9 @@ def _provisioned(factory):
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "junit"]), default="text", show_default=True,
-              help="One line per problem, one JSON document, or JUnit XML for CI.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "junit", "sarif", "github"]), default="text",
+              show_default=True, help="One line per problem, one JSON document, JUnit XML for CI, SARIF 2.1.0 for "
+                                      "code scanning, or GitHub Actions annotations.")
 @click.option("--strict", is_flag=True, help="Check against the spec as written (no ADF leniency).")
 def validate(paths: tuple[str, ...], fmt: str, strict: bool) -> None:
     """Check ADF definitions as ADF's "Validate all" would.
@@ -149,10 +150,11 @@ def validate(paths: tuple[str, ...], fmt: str, strict: bool) -> None:
     Examples:
       adfemu validate my-factory/
       adfemu validate ARMTemplateForFactory.json --format junit > validate.xml
+      adfemu validate my-factory/ --format sarif > adfemu.sarif
     """
     from adfemu import report
     from adfemu.runner.factory import LoadError, load_paths
-    from adfemu.schemas.adf import validate_factory
+    from adfemu.runner.validation import validate_factory
 
     try:
         factories = load_paths(list(paths))
@@ -173,6 +175,11 @@ def validate(paths: tuple[str, ...], fmt: str, strict: bool) -> None:
         click.echo(report.as_json(findings, info))
     elif fmt == "junit":
         click.echo(report.junit(findings, info, sources))
+    elif fmt == "sarif":
+        from importlib.metadata import version
+        click.echo(report.sarif(findings, info, version("adfemu")))
+    elif fmt == "github":
+        click.echo(report.github(findings, info))
     else:
         click.echo(report.text(findings, info))
     sys.exit(1 if info["errors"] else 0)

@@ -19,19 +19,27 @@ leniency, semantic checks) and ``locate`` for every finding.
 
 Each scaling series prints seconds and definitions/s per size and the ratio time(10x) / time(1x) (10 for
 linear growth) and fails if the time per definition at 10x is more than twice that at 1x.
+
+* ``test_cli_wall_time``: ``adfemu validate`` on the corpus in a new process, next to ``adfemu --version`` (the
+  interpreter and import cost every command pays), median of 3 each.
+
+The in-process rounds after the first reuse what a long-lived process keeps (compiled jsonschema-rs validators,
+parsed expressions): ``test_corpus`` also prints its first, cold round.
 """
 from __future__ import annotations
 
 import copy
 import shutil
 import statistics
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from adfemu.runner.factory import load_paths
-from adfemu.schemas.adf import validate_factory
+from adfemu.runner.validation import validate_factory
 from adfemu.schemas.entities import Entity, Factory
 
 CORPUS = Path(__file__).resolve().parent.parent / "vendor" / "real-adf-definitions"
@@ -93,7 +101,12 @@ def summary(series: str, capsys) -> float | None:
 # ------------------------------------------------------------------------------------------------ the corpus
 
 def test_corpus(benchmark, capsys):
+    start = time.perf_counter()
     load_and_validate([str(CORPUS)])  # warm the schema and validator caches
+    cold = time.perf_counter() - start
+    with capsys.disabled():
+        print(f"\nvalidate speed, corpus, first round in this process (cold): {cold:.2f} s, "
+              f"{CORPUS_FILES / cold:.1f} definitions/s")
     samples: list[float] = []
     definitions, findings = benchmark.pedantic(timed(lambda: load_and_validate([str(CORPUS)]), samples),
                                                rounds=5, iterations=1, warmup_rounds=0)
@@ -178,3 +191,25 @@ def test_scaling_one_factory(benchmark, capsys, corpus_entities, scale):
         ratio = summary("corpus replicated in one factory, validate only", capsys)
         if ratio is not None:
             assert ratio < 20, f"time grows faster than linearly: time(10x) / time(1x) = {ratio:.1f}"
+
+
+# ------------------------------------------------------------------------------------------------ the command
+
+def _wall(args: list[str]) -> float:
+    samples = []
+    for _ in range(3):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "adfemu.cli", *args], capture_output=True, check=False)
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def test_cli_wall_time(benchmark, capsys):
+    version = _wall(["--version"])
+    validate = benchmark.pedantic(lambda: _wall(["validate", str(CORPUS)]), rounds=1, iterations=1)
+    benchmark.extra_info.update({"version_seconds": version, "validate_seconds": validate})
+    with capsys.disabled():
+        print(f"\nCLI wall time (median of 3): adfemu --version {version:.2f} s; adfemu validate <corpus> "
+              f"{validate:.2f} s ({CORPUS_FILES} definitions, {CORPUS_FILES / (validate - version):.0f} definitions/s "
+              f"beyond start-up)")
+    assert validate > version

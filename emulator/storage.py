@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 from azure.core.exceptions import AzureError, HttpResponseError, ResourceExistsError, ResourceNotFoundError
 from azure.storage.blob import BlobClient, BlobSasPermissions, BlobServiceClient, generate_blob_sas
 
+from adfemu.schemas import connection_strings
+
 from . import errors
 
 SAS_LIFETIME = timedelta(hours=24)
@@ -27,23 +29,9 @@ class StorageUnavailable(RuntimeError):
 
 
 def parse_connection_string(text: str) -> dict[str, str]:
-    """``Key=Value;...`` into a dict with canonical key case; raises ValueError when malformed."""
-    if not isinstance(text, str) or not text.strip():
-        raise ValueError("empty connection string")
-    known = {k.lower(): k for k in ("DefaultEndpointsProtocol", "AccountName", "AccountKey", "BlobEndpoint",
-                                    "EndpointSuffix", "SharedAccessSignature", "UseDevelopmentStorage",
-                                    "QueueEndpoint", "TableEndpoint", "FileEndpoint")}
-    parts: dict[str, str] = {}
-    for piece in text.strip().strip(";").split(";"):
-        name, sep, value = piece.partition("=")
-        if not sep or not name.strip():
-            raise ValueError(f"'{piece}' is not Key=Value")
-        parts[known.get(name.strip().lower(), name.strip())] = value.strip()
-    if parts.get("UseDevelopmentStorage", "").lower() == "true":
-        from .azurite import DEV_ACCOUNT, DEV_KEY
-        parts.setdefault("AccountName", DEV_ACCOUNT)
-        parts.setdefault("AccountKey", DEV_KEY)
-    return parts
+    """``Key=Value;...`` into a dict with canonical key case; raises ValueError when malformed. The parser is
+    ``adfemu.schemas.connection_strings``, shared with the runner."""
+    return connection_strings.parse(text)
 
 
 @dataclass(frozen=True)

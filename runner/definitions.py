@@ -6,8 +6,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-from adfemu.schemas.adf import check_factory
 from adfemu.schemas.entities import Factory, Finding
+
+from .validation import check_factory
 
 PARAMETER_TYPES = ("String", "Int", "Float", "Bool", "Array", "Object", "SecureString")
 CONTAINER_KEYS = ("activities", "ifTrueActivities", "ifFalseActivities", "defaultActivities", "cases")

@@ -172,7 +172,7 @@ class Engine:
                              invoked_by=invoked_by or {"name": "Manual", "id": self.ids.new("manual", run_id),
                                                        "invokedByType": "Manual"},
                              definition=masked_definition(pipeline))
-        variables = {name: spec.get("defaultValue") for name, spec in (props.get("variables") or {}).items()}
+        variables = {name: initial_value(spec) for name, spec in (props.get("variables") or {}).items()}
         results: dict[str, dict] = {}
         context = Context(parameters=values, global_parameters=self.definitions.global_parameters,
                           variables=variables, activities=results, data_factory=self.definitions.factory_name,
@@ -355,6 +355,22 @@ def _trigger_variables(trigger: Any) -> dict:
     from .trigger_runs import fractional
     return {"trigger_type": trigger.type, "trigger_name": trigger.name, "trigger_id": trigger.run_id,
             "trigger_time": fractional(trigger.fired)}
+
+
+# What a variable declared without a default reads as before it is set. Microsoft's own test framework
+# (microsoft/data-factory-testing-framework, tests/functional/variables_default_value) runs ADF's expression
+# evaluator on such variables and gets "" (String), 0 (Integer), false (Boolean) and [] (Array), never null.
+_TYPE_DEFAULTS = {"string": "", "bool": False, "boolean": False, "int": 0, "integer": 0, "array": []}
+
+
+def initial_value(spec: Any) -> Any:
+    """A variable's value when the run starts: its ``defaultValue``, else its type's empty value."""
+    if not isinstance(spec, dict):
+        return None
+    if spec.get("defaultValue") is not None:
+        return spec["defaultValue"]
+    empty = _TYPE_DEFAULTS.get(str(spec.get("type", "")).lower())
+    return list(empty) if isinstance(empty, list) else empty
 
 
 def _decided(record: ActivityRun, status: str, error: dict | None) -> None:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from json.decoder import JSONDecodeError, scanstring
 from typing import Any, Iterator
 
+from adfemu.schemas import pointers
 from adfemu.schemas.entities import Finding
 
 __all__ = ["JsonTextError", "Parsed", "parse", "decode", "MAX_DEPTH",
@@ -58,15 +59,8 @@ class JsonTextError(ValueError):
         super().__init__(f"{source}:{line}:{column}: {self.message}")
 
 
-def escape_token(key: str) -> str:
-    """One RFC 6901 reference token for an object key (``~`` → ``~0``, ``/`` → ``~1``)."""
-    if "~" in key or "/" in key:
-        return key.replace("~", "~0").replace("/", "~1")
-    return key
-
-
-def unescape_token(token: str) -> str:
-    return token.replace("~1", "/").replace("~0", "~")
+escape_token = pointers.escape      # one RFC 6901 reference token (``~`` -> ``~0``, ``/`` -> ``~1``)
+unescape_token = pointers.unescape
 
 
 def _line_starts(text: str) -> list[int]:

@@ -21,6 +21,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
+from adfemu.schemas import connection_strings
+
 from .definitions import Definitions, scopes
 from .secrets import SecretError, resolve
 
@@ -28,8 +30,6 @@ ML_ENDPOINT = re.compile(r"/(workspaces|subscriptions)/([^/]+)/services/([^/?]+)
 ARM_UPDATE = re.compile(r"/subscriptions/([^/]+)/resourceGroups/([^/]+)/providers/Microsoft\.MachineLearning/"
                         r"webServices/([^/?]+)", re.I)
 CLASSIC_UPDATE = re.compile(r"/workspaces/([^/]+)/webservices/([^/]+)/endpoints/([^/?]+)", re.I)
-ACCOUNT = re.compile(r"AccountName=([^;]+)", re.I)
-KEY = re.compile(r"AccountKey=([^;]+)", re.I)
 
 
 @dataclass
@@ -165,11 +165,14 @@ def _connection_accounts(defs: Definitions, vaults: dict) -> Iterator[tuple[str,
             text = resolve((props.get("typeProperties") or {}).get("connectionString"), defs, vaults) or ""
         except SecretError:
             continue
-        name, key = ACCOUNT.search(text), KEY.search(text)
-        if name:
-            yield name.group(1), key.group(1) if key else None
-        elif re.search(r"UseDevelopmentStorage\s*=\s*true", text, re.I):
-            yield "devstoreaccount1", None
+        try:
+            parts = connection_strings.parse(text)
+        except ValueError:
+            continue
+        if parts.get("AccountName"):
+            # the development shortcut stands for the dev account; its key is Azurite's own, not provisioned
+            dev = parts.get("UseDevelopmentStorage", "").lower() == "true"
+            yield parts["AccountName"], None if dev else parts.get("AccountKey")
 
 
 def _principal(props: dict, defs: Definitions, vaults: dict) -> tuple[str, str, str] | None:

@@ -46,7 +46,8 @@ def validator(schema_name: str, definition: str | None = None) -> Draft202012Val
 
 def pointer(path) -> str:
     """RFC 6901 pointer of a jsonschema error path."""
-    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
+    from .pointers import join
+    return join(path)
 
 
 def problems(document: object, schema_name: str, source: str, definition: str | None = None,

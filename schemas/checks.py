@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
 from .entities import PLACEHOLDER, Entity, Finding
+from . import ranges
 from .lenient import Canonical
+from .pointers import escape
 
 FORBIDDEN = set(".+?/<>*%&:\\")
 CONTAINER_LISTS = {"ForEach": ("activities",), "Until": ("activities",),
@@ -18,9 +20,6 @@ CONTAINER_LISTS = {"ForEach": ("activities",), "Until": ("activities",),
 STORAGE_TYPES = {"AzureStorage", "AzureBlobStorage"}
 DATASET_EXTENSIONS = (".csv", ".tsv", ".arff")
 MAX_ACTIVITIES, WARN_ACTIVITIES, MAX_PARAMETERS, MAX_BATCH = 120, 80, 50, 50
-PARAM_REF = re.compile(r"pipeline\(\)\s*\??\.\s*parameters\s*\??(?:\.\s*([A-Za-z_][\w]*)|\[\s*'([^']*)'\s*\])", re.I)
-GLOBAL_REF = re.compile(r"pipeline\(\)\s*\??\.\s*globalParameters\s*\??(?:\.\s*([A-Za-z_][\w-]*)|\[\s*'([^']*)'\s*\])", re.I)
-VARIABLE_REF = re.compile(r"variables\(\s*'([^']*)'\s*\)", re.I)
 TIMESPAN = re.compile(r"^(?:(\d+)\.)?(\d{1,2}):(\d{2}):(\d{2})(?:\.\d+)?$")
 
 
@@ -140,17 +139,27 @@ def walk(value: Any, pointer: str = "") -> Iterator[tuple[str, Any]]:
     yield pointer, value
     if isinstance(value, dict):
         for key, item in value.items():
-            yield from walk(item, f"{pointer}/{key.replace('~', '~0').replace('/', '~1')}")
+            yield from walk(item, f"{pointer}/{escape(key)}")
     elif isinstance(value, list):
         for i, item in enumerate(value):
             yield from walk(item, f"{pointer}/{i}")
 
 
+def objects(value: Any, pointer: str) -> Iterator[tuple[str, dict]]:
+    """Every object inside ``value`` with its pointer (pointers are built for containers only: fast)."""
+    stack = [(value, pointer)]
+    while stack:
+        value, pointer = stack.pop()
+        if type(value) is dict:
+            yield pointer, value
+            stack.extend((v, f"{pointer}/{escape(k)}") for k, v in value.items() if type(v) in (dict, list))
+        elif type(value) is list:
+            stack.extend((v, f"{pointer}/{i}") for i, v in enumerate(value) if type(v) in (dict, list))
+
+
 def references(item: Item, index: Index) -> list[Finding]:
     found = []
-    for pointer, value in walk(item.properties, "/properties"):
-        if not isinstance(value, dict):
-            continue
+    for pointer, value in objects(item.properties, "/properties"):
         kind = REFERENCE_KINDS.get(value.get("type")) if isinstance(value.get("type"), str) else None
         name = value.get("referenceName")
         if kind and isinstance(name, str) and not name.startswith("@") and not PLACEHOLDER.search(name):
@@ -317,24 +326,10 @@ def _cycles(item: Item, level: list[Activity], edges: dict[int, list[str]]) -> l
 
 
 def _parameter_references(item: Item, props: dict, index: Index) -> list[Finding]:
-    params = {k.lower(): k for k in (props.get("parameters") or {})} if isinstance(props.get("parameters"), dict) else {}
+    """SetVariable / AppendVariable name a declared variable. What expressions refer to is checked by
+    ``expression_checks`` with the runner's parser."""
     variables = {k.lower(): k for k in (props.get("variables") or {})} if isinstance(props.get("variables"), dict) else {}
-    factory = next(iter(index.by_kind.get("factory", {}).values()), None)
-    globals_ = None
-    if factory is not None:
-        gp = factory.properties.get("globalParameters")
-        globals_ = {k.lower(): k for k in gp} if isinstance(gp, dict) else {}
     found = []
-    for pointer, value in walk(props.get("activities"), "/properties/activities"):
-        if not isinstance(value, str) or "@" not in value:
-            continue
-        for match in PARAM_REF.finditer(value):
-            found += _declared(item, pointer, match.group(1) or match.group(2), params, "parameter")
-        for match in VARIABLE_REF.finditer(value):
-            found += _declared(item, pointer, match.group(1), variables, "variable")
-        if globals_ is not None:
-            for match in GLOBAL_REF.finditer(value):
-                found += _declared(item, pointer, match.group(1) or match.group(2), globals_, "global parameter")
     for act in activities(props.get("activities"), "/properties/activities"):
         if act.value.get("type") in ("SetVariable", "AppendVariable"):
             name = _dict(act.value.get("typeProperties")).get("variableName")
@@ -375,7 +370,11 @@ def _activity_rules(item: Item, act: Activity, index: Index) -> list[Finding]:
     found = _policy(item, act)
     if kind in rules:
         found += rules[kind](item, act, props, index)
-    return found
+    return found + ranges.type_properties(kind, props, f"{act.pointer}/typeProperties", _reporter(item))
+
+
+def _reporter(item: Item) -> ranges.Report:
+    return lambda pointer, code, message, hint: item.finding(pointer, "error", code, message, hint)
 
 
 def _needs_type(item: Item, pointer: str, target: Item | None, name: str | None, types: set[str], role: str) -> list[Finding]:
@@ -473,7 +472,8 @@ def _for_each(item: Item, act: Activity, props: dict, index: Index) -> list[Find
     count = props.get("batchCount")
     if isinstance(count, int) and not isinstance(count, bool) and count > MAX_BATCH:
         return [item.finding(f"{act.pointer}/typeProperties/batchCount", "error", "ADF-E-LIMIT",
-                             f"batchCount {count}: a ForEach runs at most {MAX_BATCH} iterations in parallel")]
+                             f"batchCount {count}: a ForEach runs at most {MAX_BATCH} iterations in parallel "
+                             f"(range 1 to {MAX_BATCH})")]
     return []
 
 
@@ -481,16 +481,17 @@ def _policy(item: Item, act: Activity) -> list[Finding]:
     policy = act.value.get("policy")
     if not isinstance(policy, dict):
         return []
+    found = ranges.policy(policy, f"{act.pointer}/policy", _reporter(item))
     timeout = policy.get("timeout")
     match = TIMESPAN.match(timeout) if isinstance(timeout, str) else None
     if match:
         days, hours, minutes, seconds = (int(g or 0) for g in match.groups())
         total = ((days * 24 + hours) * 60 + minutes) * 60 + seconds
         if total < 600:
-            return [item.finding(f"{act.pointer}/policy/timeout", "warning", "ADF-W-TIMEOUT",
-                                 f"timeout {timeout} is below ADF's documented minimum of 10 minutes; "
-                                 "adfemu honours it")]
-    return []
+            found.append(item.finding(f"{act.pointer}/policy/timeout", "warning", "ADF-W-TIMEOUT",
+                                      f"timeout {timeout} is below ADF's documented minimum of 10 minutes; "
+                                      "adfemu honours it"))
+    return found
 
 
 def trigger_checks(item: Item) -> list[Finding]:

@@ -770,3 +770,44 @@ def test_unexpected_handler_exception_fails_the_activity_not_the_runner():
     defs = Definitions(pipelines={"p": pipeline("p", [stub("A"), stub("H", on("A", F))])})
     record = Engine(defs, Settings(time_scale=0.001, stubs={"Stub": broken})).run("p")
     assert status(record, "A") == F and "handler bug" in runs(record, "A")[0].error["message"]
+
+
+# --- issue 12: ADF's values and type checks in control flow -------------------------------------------
+
+def test_variables_without_default_read_as_their_types_empty_value():
+    """Microsoft's own test framework runs ADF's expression evaluator on variables declared without a default
+    (microsoft/data-factory-testing-framework, tests/functional/variables_default_value): String reads as "",
+    Integer as 0, Boolean as false, Array as []. adfemu read them all as null."""
+    acts = [set_var("Show", "out", "@createArray(variables('s'), variables('b'), variables('a'), variables('i'), "
+                                   "concat('is not null: ', variables('b')))")]
+    record = run(acts, variables={"s": {"type": "String"}, "b": {"type": "Boolean"}, "a": {"type": "Array"},
+                                  "i": {"type": "Integer"}, "out": {"type": "Array"}})
+    assert runs(record, "Show")[0].output["value"] == ["", False, [], 0, "is not null: False"]
+
+
+def test_a_declared_default_still_wins_over_the_types_empty_value():
+    record = run([set_var("Show", "out", "@variables('s')")],
+                 variables={"s": {"type": "String", "defaultValue": "x"}, "out": {"type": "String"}})
+    assert runs(record, "Show")[0].output["value"] == "x"
+
+
+@pytest.mark.parametrize("on_value, case_name", [("@null", "None"), ("@true", "True"), ("@json('1')", "1")])
+def test_switch_on_a_value_that_is_not_a_string_fails_instead_of_matching_its_python_name(stubs, on_value,
+                                                                                          case_name):
+    """Microsoft Learn, "Switch activity in Azure Data Factory": the expression "must evaluate to string value".
+    adfemu compared str(on) with the case values, so null ran the case "None" and true the case "True"."""
+    switch = activity("Sw", "Switch", on={"value": on_value, "type": "Expression"},
+                      cases=[{"value": case_name, "activities": [stub("Case")]}], defaultActivities=[stub("Default")])
+    record = run([switch], stubs=stubs)
+    assert stubs.calls == []
+    sw = runs(record, "Sw")[0]
+    assert sw.status == F and "must evaluate to a string" in sw.error["message"]
+
+
+def test_until_with_an_expression_that_is_not_boolean_fails_at_once(stubs):
+    """Microsoft Learn, "Until activity in Azure Data Factory": "an expression that would evaluate to Boolean".
+    adfemu looped until the timeout (7 days emulated by default); ADF fails with a type error, as If does."""
+    record = run([until("Loop", "@'done'", [stub("Body")], timeout="0.00:10:00")], stubs=stubs)  # bounded: 0.6 s real
+    loop = runs(record, "Loop")[0]
+    assert loop.status == F and "must be a boolean" in loop.error["message"]
+    assert stubs.count("Body") == 1, "the body ran once (do-while), then the expression failed the loop"

@@ -368,7 +368,9 @@ def test_deeply_nested_containers_do_not_crash(tmp_path):
     path = write(tmp_path / "pipeline" / "Deep.json", json.dumps(nested_foreach(80)))
     run = run_cli(str(path))
     assert_no_traceback(run)
-    assert run.exit_code in (1, 2)
+    # jsonschema-rs decides validity without Python recursion (issue 12), so 80 levels now validate instead of
+    # stopping at ADF-E-TOO-DEEP; either way one summary line and no traceback
+    assert run.exit_code in (0, 1) and "error(s)" in run.stdout.splitlines()[-1]
     assert len(run.stderr.splitlines()) <= 1
 
 
@@ -415,4 +417,4 @@ def test_subprocess_deeply_nested_containers(tmp_path):
     path = write(tmp_path / "Deep.json", json.dumps(nested_foreach(80)))
     run = run_subprocess(str(path))
     assert_no_traceback(run)
-    assert run.exit_code in (1, 2) and len(run.stderr.splitlines()) <= 1
+    assert run.exit_code in (0, 1) and len(run.stderr.splitlines()) <= 1  # see test_deeply_nested_containers_...

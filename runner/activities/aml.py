@@ -15,6 +15,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import requests
 from azure.storage.blob import BlobSasPermissions, generate_blob_sas
 
+from adfemu.schemas import connection_strings
+
 from ..definitions import DefinitionsError
 from ..endpoints import UnmappedHost
 from ..engine import ActivityError, ActivityTimeout, Call
@@ -186,7 +188,11 @@ def _read_location(call: Call, storage: str, path: str) -> dict:
     """BaseLocation + RelativeLocation + a read SAS for the .ilearner, minted from the account key."""
     connection, sas_uri = _storage(call, storage)
     if connection:
-        parts = dict(p.split("=", 1) for p in connection.strip(";").split(";") if "=" in p)
+        try:
+            parts = connection_strings.parse(connection)
+        except ValueError as exc:
+            raise ActivityError(f"Storage linked service '{storage}' has a malformed connection string: {exc}.") \
+                from None
         account, key = parts.get("AccountName"), parts.get("AccountKey")
         if not account or not key:
             raise ActivityError(f"Storage linked service '{storage}' needs AccountName and AccountKey to share the "

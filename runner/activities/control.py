@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -67,10 +68,16 @@ def if_condition(call: Call) -> dict:
 
 
 def switch(call: Call) -> dict:
+    """``on`` "must evaluate to string value" and each case value is a string (Microsoft Learn, "Switch activity
+    in Azure Data Factory"): strings are compared as they are (case-sensitive, inferred); any other result fails
+    the activity with a type error, as If does, instead of matching a case named "None" or "True"."""
     on = call.evaluate(call.props.get("on"))
+    if not isinstance(on, str):
+        raise ActivityError(f"The Switch expression must evaluate to a string, not {_json_type(on)} "
+                            f"({json.dumps(on)[:80]}).")
     chosen, branch = call.props.get("defaultActivities") or [], "default"
     for case in call.props.get("cases") or []:
-        if isinstance(case, dict) and str(case.get("value")) == str(on):  # case-sensitive (inferred)
+        if isinstance(case, dict) and case.get("value") == on:
             chosen, branch = case.get("activities") or [], f"case {case.get('value')}"
             break
     _run_branch(call, chosen, branch)
@@ -115,7 +122,11 @@ def until(call: Call) -> dict:
         deadline_call.check_deadline(f"the Until timeout {call.props.get('timeout') or '7.00:00:00'}")
         if status == FAILED:
             raise ActivityError((error or {}).get("message", "An activity inside Until failed."), "ActivityFailed")
-        if deadline_call.evaluate(call.props.get("expression")) is True:
+        done = deadline_call.evaluate(call.props.get("expression"))
+        if not isinstance(done, bool):  # "an expression that would evaluate to Boolean" (Until activity page)
+            raise ActivityError(f"The Until expression must be a boolean, not {_json_type(done)} "
+                                f"({json.dumps(done)[:80]}).")
+        if done:
             return {}
         deadline_call.check_deadline(f"the Until timeout {call.props.get('timeout') or '7.00:00:00'}")
 
@@ -200,6 +211,13 @@ def _run_branch(call: Call, activities: list, branch: str) -> None:
     status, error = call.run_inner(activities, f"({branch})")
     if status == FAILED:
         raise ActivityError((error or {}).get("message", "An activity in the branch failed."), "ActivityFailed")
+
+
+def _json_type(value: Any) -> str:
+    """The JSON type of a value, for type errors (null, a boolean, a number, ...)."""
+    names = {type(None): "null", bool: "a boolean", int: "a number", float: "a number", str: "a string",
+             list: "an array", dict: "an object"}
+    return names.get(type(value), type(value).__name__)
 
 
 def _deadline(call: Call, seconds: float) -> float | None:

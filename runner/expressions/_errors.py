@@ -11,17 +11,21 @@ class ExpressionError(ValueError):
     expression text it is about (without the leading ``@``, or the text inside ``@{...}``);
     ``position`` is the 0-based offset in ``expression`` of the part that failed (a function
     call's name, a property or index access, the unexpected character), or ``None`` when the
-    failure concerns the whole value.
+    failure concerns the whole value. ``kind`` says what is wrong with an expression that does not
+    parse: ``"syntax"``, ``"function"`` (an unknown function), ``"arguments"`` (a wrong number of
+    arguments) or ``"limit"`` (too long, too deep); ``"evaluation"`` for a failure while evaluating.
     """
 
-    def __init__(self, message: str, expression: str | None = None, position: int | None = None):
+    def __init__(self, message: str, expression: str | None = None, position: int | None = None,
+                 kind: str = "evaluation"):
         super().__init__(message)
         self.message = message
         self.expression = expression
         self.position = position
+        self.kind = kind
 
-    def __reduce__(self):  # keep the three attributes through pickling (xdist, multiprocessing)
-        return (type(self), (self.message, self.expression, self.position))
+    def __reduce__(self):  # keep the attributes through pickling (xdist, multiprocessing)
+        return (type(self), (self.message, self.expression, self.position, self.kind))
 
 
 class Failure(Exception):

@@ -13,6 +13,7 @@ recursive walk whose depth the parser limits to ``MAX_DEPTH``.
 """
 from __future__ import annotations
 
+import difflib
 import re
 import threading
 from decimal import Decimal
@@ -24,7 +25,7 @@ from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, Unex
 
 from ._errors import ExpressionError, Failure
 from ._values import INT64_MAX, INT64_MIN, lookup_property, to_external, type_name
-from .functions import FunctionSpec, lookup
+from .functions import FunctionSpec, lookup, names
 
 __all__ = ["Expression", "parse", "MAX_LENGTH", "MAX_DEPTH"]
 
@@ -218,15 +219,16 @@ def unparse_literal(value) -> str:
 # --- parser -----------------------------------------------------------------------------------------
 
 class _Syntax(Exception):
-    def __init__(self, detail: str, position: int | None):
+    def __init__(self, detail: str, position: int | None, kind: str = "syntax"):
         super().__init__(detail)
         self.detail = detail
         self.position = position
+        self.kind = kind
 
 
 def _checked(node: _Node) -> _Node:
     if node.depth > MAX_DEPTH:
-        raise _Syntax(f"it is nested more than {MAX_DEPTH} levels deep", node.pos)
+        raise _Syntax(f"it is nested more than {MAX_DEPTH} levels deep", node.pos, "limit")
     return node
 
 
@@ -267,11 +269,12 @@ class _Build(Transformer):
         args = children[2] if len(children) > 2 else ()
         spec = lookup(name_token.value)
         if spec is None:
-            raise _Syntax(f"the function '{name_token.value}' is not defined or not valid", name_token.start_pos)
+            raise _Syntax(f"the function '{name_token.value}' is not defined or not valid"
+                          f"{_did_you_mean(name_token.value)}", name_token.start_pos, "function")
         count = len(args)
         if count < spec.min_args or (spec.max_args is not None and count > spec.max_args):
             raise _Syntax(f"the function '{spec.name}' expects {spec.arity_text()} but was given {count}",
-                          name_token.start_pos)
+                          name_token.start_pos, "arguments")
         return _checked(_Call(name_token.value, spec, args, name_token.start_pos))
 
     def member(self, children):
@@ -289,6 +292,13 @@ class _Build(Transformer):
     def safe_index(self, children):
         target, bracket, key = children
         return _checked(_Index(target, key, True, bracket.start_pos))
+
+
+def _did_you_mean(name: str) -> str:
+    """`` (did you mean 'concat'?)`` for a misspelt function name, else ``""``."""
+    table = names()
+    close = difflib.get_close_matches(name.lower(), list(table), n=1, cutoff=0.75)
+    return f" (did you mean '{table[close[0]].name}'?)" if close else ""
 
 
 _parser_lock = threading.Lock()
@@ -315,8 +325,8 @@ def _describe(token: Token | None) -> str:
     return f"'{token.value}'"
 
 
-def _syntax_error(text: str, detail: str, position: int | None) -> ExpressionError:
-    return ExpressionError(f"The expression '{text}' is not valid: {detail}.", text, position)
+def _syntax_error(text: str, detail: str, position: int | None, kind: str = "syntax") -> ExpressionError:
+    return ExpressionError(f"The expression '{text}' is not valid: {detail}.", text, position, kind)
 
 
 def _parse_uncached(text: str) -> "Expression":
@@ -324,13 +334,13 @@ def _parse_uncached(text: str) -> "Expression":
         raise TypeError(f"an expression is text, not {type(text).__name__}")
     if len(text) > MAX_LENGTH:
         raise ExpressionError(f"The expression '{text[:80]}...' is not valid: it is {len(text)} characters long, "
-                              f"more than the limit of {MAX_LENGTH}.", text, None)
+                              f"more than the limit of {MAX_LENGTH}.", text, None, "limit")
     if not text.strip():
         raise _syntax_error(text, "it is empty", 0)
     try:
         root = _get_parser().parse(text)
     except _Syntax as exc:
-        raise _syntax_error(text, exc.detail, exc.position) from None
+        raise _syntax_error(text, exc.detail, exc.position, exc.kind) from None
     except UnexpectedCharacters as exc:
         pos = exc.pos_in_stream
         char = text[pos] if pos is not None and pos < len(text) else ""
@@ -357,7 +367,7 @@ def _parse_uncached(text: str) -> "Expression":
     except LarkError as exc:
         inner = getattr(exc, "orig_exc", None)
         if isinstance(inner, _Syntax):
-            raise _syntax_error(text, inner.detail, inner.position) from None
+            raise _syntax_error(text, inner.detail, inner.position, inner.kind) from None
         raise
     return Expression(text, root)
 

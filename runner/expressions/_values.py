@@ -148,13 +148,22 @@ def to_text(value: Any) -> str:
     return to_json_text(value)
 
 
+_NUMBERS = (int, float)
+
+
 def values_equal(a: Any, b: Any) -> bool:
-    """``equals()``: same type and same value; integers and floats compare numerically; arrays and
-    objects deeply; strings case-sensitively."""
+    """``equals()``: same type and same value; integers and floats compare numerically; a boolean equals
+    the number 1 (true) or 0 (false); arrays and objects deeply; strings case-sensitively.
+
+    The boolean rule is the documented example ``equals(true, 1)`` -> ``true`` (Microsoft Learn, "Expressions
+    and functions in Azure Data Factory", equals; the Logic Apps function reference gives the same). That
+    ``2`` does not equal ``true`` is adfemu's reading: a boolean compares as the number .NET converts it to."""
     ta, tb = type(a), type(b)
     if ta is not tb:
-        if ta in (int, float) and tb in (int, float):
+        if ta in _NUMBERS and tb in _NUMBERS:
             return a == b
+        if ta is bool and tb in _NUMBERS or tb is bool and ta in _NUMBERS:
+            return int(a) == b if ta is bool else a == int(b)
         return False
     if ta is list:
         return len(a) == len(b) and all(values_equal(x, y) for x, y in zip(a, b))

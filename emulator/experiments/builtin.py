@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Mapping
 
 import numpy as np
-from sklearn.linear_model import LinearRegression, LogisticRegression
 
 from . import ExperimentError, ExperimentRun, InputMismatch, Output, ilearner
 from .tables import Table, cell
@@ -40,6 +39,7 @@ def train(run: ExperimentRun) -> dict[str, Output]:
 
 def fit(x: np.ndarray, labels: list[str], label: str, features: list[str], max_classes: int) -> ilearner.TrainedModel:
     """The estimator that Studio's Train Model would pick for this label, fitted and frozen."""
+    from sklearn.linear_model import LinearRegression, LogisticRegression  # only when training: slow to import
     numeric = _as_floats(labels)
     classify = numeric is None or (np.all(numeric == np.round(numeric)) and len(set(labels)) <= max_classes)
     if classify:

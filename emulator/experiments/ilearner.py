@@ -12,7 +12,6 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from sklearn.linear_model import LinearRegression, LogisticRegression
 
 FORMAT = "adfemu.ilearner"
 VERSION = 1
@@ -39,6 +38,7 @@ class TrainedModel:
 
     def estimator(self):
         """A scikit-learn estimator with exactly these parameters (predictions match the fitted one)."""
+        from sklearn.linear_model import LinearRegression, LogisticRegression  # only when scoring: slow to import
         coef = np.asarray(self.coef, dtype=float)
         intercept = np.asarray(self.intercept, dtype=float)
         if self.algorithm == "LinearRegression":

@@ -204,8 +204,11 @@ def validate(paths: tuple[str, ...], fmt: str, strict: bool) -> None:
 @click.option("--lenient", is_flag=True, help="Accept BES blob names without a file extension (AML refuses them).")
 @click.option("--stubs", "stubs_path", type=click.Path(dir_okay=False),
               help='Outcomes for activity types adfemu does not run: {"<type>": {"status", "output", "error"}}.')
+@click.option("--sql", "sql", multiple=True, metavar="LINKED_SERVICE=FILE",
+              help="Back a SQL linked service (AzureSqlDatabase, SqlServer, AzureSqlDW) with a SQLite file; T-SQL is "
+                   "translated. Repeatable.")
 def run(factory, pipeline_name, params, data, save_storage, output, now, seed, config_path, emulator_url, storage,
-        https, ca_bundle, secrets_path, time_scale, real_time, lenient, stubs_path):
+        https, ca_bundle, secrets_path, time_scale, real_time, lenient, stubs_path, sql):
     """Run an ADF pipeline offline against the emulated Azure side (started for the run, or --emulator).
 
     Exit 0 when the pipeline run Succeeded, 1 when it Failed, 2 for invalid input or when the emulated side
@@ -216,6 +219,7 @@ def run(factory, pipeline_name, params, data, save_storage, output, now, seed, c
       adfemu run fixtures/seed-factory-corrected --pipeline LookupPipelineDemo --data fixtures/seed-data
       adfemu run fixtures/seed-factory-corrected --pipeline LookupPipelineDemo --data fixtures/seed-data \\
           --save-storage out/ --output run.json --now 2024-06-01T00:00:00Z --seed 1
+      adfemu run my-factory --pipeline Retrain --data test-data --sql SqlDatabase=tests/sales.sqlite
     """
     import adfemu
     from adfemu import console
@@ -244,6 +248,12 @@ def run(factory, pipeline_name, params, data, save_storage, output, now, seed, c
         if not sep:
             invalid(f"--param '{item}' is not NAME=VALUE")
         values[name] = value
+    sql_files = {}
+    for item in sql:
+        name, sep, path = item.partition("=")
+        if not sep or not name or not path:
+            invalid(f"--sql '{item}' is not LINKED_SERVICE=FILE")
+        sql_files[name] = path
     stubs = {}
     if stubs_path:
         try:
@@ -253,7 +263,8 @@ def run(factory, pipeline_name, params, data, save_storage, output, now, seed, c
     console.warnings(loaded.definitions.warnings)
     if lenient:
         click.echo("--lenient: BES blob names without a file extension are accepted (the real service refuses them)")
-    settings = dict(time_scale=1.0 if real_time else time_scale, secrets=secrets, stubs=stubs, now=now, seed=seed)
+    settings = dict(time_scale=1.0 if real_time else time_scale, secrets=secrets, stubs=stubs, now=now, seed=seed,
+                    sql=sql_files)
     try:
         if emulator_url:
             env = adfemu.connect(emulator_url, ca_bundle=ca_bundle, provision=config_path is None, **settings)

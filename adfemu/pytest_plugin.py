@@ -7,7 +7,9 @@ reset before each test (web services, models, jobs, journal, and every container
 - ini ``adfemu_factories``: factories (paths relative to the ini file) whose storage accounts and web services
   exist from the start; a factory loaded later makes Azurite restart once for new accounts (blobs kept);
 - ini ``adfemu_config``: an emulator config to serve instead of provisioning from factories;
-- ini ``adfemu_https``: serve the emulator over HTTPS with a new local CA.
+- ini ``adfemu_https``: serve the emulator over HTTPS with a new local CA;
+- ini ``adfemu_sql``: lines ``LINKED_SERVICE=FILE`` backing SQL linked services with SQLite files (paths relative to
+  the ini file); a test can also pass ``sql={...}`` to ``adfemu.run``.
 """
 from __future__ import annotations
 
@@ -25,6 +27,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("adfemu_config", type="paths", default=[], help="an emulator config to serve (instead of "
                   "provisioning web services from the factories)")
     parser.addini("adfemu_https", type="bool", default=False, help="serve the emulator over HTTPS (a local CA)")
+    parser.addini("adfemu_sql", type="linelist", default=[], help="LINKED_SERVICE=FILE lines: SQL linked services "
+                  "backed by SQLite files (paths relative to the ini file)")
 
 
 @pytest.fixture(scope="session")
@@ -34,12 +38,13 @@ def adfemu_environment(pytestconfig: pytest.Config) -> Iterator["adfemu.Environm
 
     url = pytestconfig.getoption("--adfemu-url")
     try:
+        sql = _sql_lines(pytestconfig)
         if url:
-            env = adfemu.connect(url, ca_bundle=pytestconfig.getoption("--adfemu-ca-bundle"))
+            env = adfemu.connect(url, ca_bundle=pytestconfig.getoption("--adfemu-ca-bundle"), sql=sql)
         else:
             config = pytestconfig.getini("adfemu_config")
             env = adfemu.start(*pytestconfig.getini("adfemu_factories"), config=config[0] if config else None,
-                               https=pytestconfig.getini("adfemu_https"))
+                               https=pytestconfig.getini("adfemu_https"), sql=sql)
     except adfemu.AdfemuError as exc:  # one line for each test that needs it, no traceback
         pytest.fail(f"adfemu: {exc}", pytrace=False)
     try:
@@ -55,3 +60,16 @@ def adfemu(adfemu_environment: "adfemu.Environment") -> "adfemu.Environment":  #
     ``adfemu.score(factory, linked_service, rows)``, ``adfemu.requests(api)``, ``adfemu.load(factory)``."""
     adfemu_environment.reset()
     return adfemu_environment
+
+
+def _sql_lines(pytestconfig: pytest.Config) -> dict[str, str]:
+    import adfemu
+
+    base = pytestconfig.inipath.parent if pytestconfig.inipath else pytestconfig.rootpath
+    mapping = {}
+    for line in pytestconfig.getini("adfemu_sql"):
+        name, sep, path = line.partition("=")
+        if not sep or not name.strip() or not path.strip():
+            raise adfemu.RunInputError(f"adfemu_sql: '{line}' is not LINKED_SERVICE=FILE")
+        mapping[name.strip()] = str(base / path.strip())
+    return mapping

@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import requests
 from azure.storage.blob import BlobSasPermissions, generate_blob_sas
 
+from ..blobs import parse_connection_string
 from ..definitions import DefinitionsError
 from ..endpoints import UnmappedHost
 from ..engine import ActivityError, ActivityTimeout, Call
@@ -184,7 +185,11 @@ def _read_location(call: Call, storage: str, path: str) -> dict:
     """BaseLocation + RelativeLocation + a read SAS for the .ilearner, minted from the account key."""
     connection, sas_uri = _storage(call, storage)
     if connection:
-        parts = dict(p.split("=", 1) for p in connection.strip(";").split(";") if "=" in p)
+        try:
+            parts = parse_connection_string(connection)
+        except ValueError as exc:
+            raise ActivityError(f"Storage linked service '{storage}': its connectionString is not valid ({exc}).") \
+                from None
         account, key = parts.get("AccountName"), parts.get("AccountKey")
         if not account or not key:
             raise ActivityError(f"Storage linked service '{storage}' needs AccountName and AccountKey to share the "

@@ -137,6 +137,7 @@ def _tabular_copy(call: Call, props: dict, source_ds: Dataset, source: dict, sin
     prepared = []
     for relative, table in batches:
         stats.rows_read += len(table.rows)
+        table = _well_formed(table, faults)
         try:
             mapped = apply_mappings(table, mappings)
         except ValueError as exc:
@@ -200,15 +201,22 @@ def _write_files(call: Call, sink_ds: Dataset, sink: dict, prepared: list, conve
     stats.files_written, stats.data_written = writer.written, writer.bytes
 
 
-def _converted(table: Table, conversion, faults: Faults) -> Table:
-    """Rows of a file sink: typed as the mapping asks (with typeConversion), incompatible ones skipped or failed."""
+def _well_formed(table: Table, faults: Faults) -> Table:
+    """Rows with more fields than the source has columns are incompatible; shorter ones end with nulls."""
     rows = []
     for row in table.rows:
         if len(row) > len(table.columns):
             faults.incompatible(row, f"The row has {len(row)} columns; the source defines {len(table.columns)}.",
-                                "DelimitedTextMoreColumnsThanDefined")
+                                "DelimitedTextMoreColumnsThanDefined", "Source")
             continue
-        row = list(row) + [None] * (len(table.columns) - len(row))
+        rows.append(list(row) + [None] * (len(table.columns) - len(row)))
+    return Table(table.columns, rows, table.types)
+
+
+def _converted(table: Table, conversion, faults: Faults) -> Table:
+    """Rows of a file sink: typed as the mapping asks (with typeConversion), incompatible ones skipped or failed."""
+    rows = []
+    for row in table.rows:
         if conversion is not None:
             try:
                 row = [convert(v, table.type_of(i), conversion, table.columns[i]) for i, v in enumerate(row)]

@@ -31,10 +31,11 @@ class Faults:
     skip: bool
     skipped: list[tuple[list[Any], str, str]] = field(default_factory=list)  # (row, error code, message)
 
-    def incompatible(self, row: list[Any], message: str, code: str = "UserErrorInvalidDataValue") -> None:
+    def incompatible(self, row: list[Any], message: str, code: str = "UserErrorInvalidDataValue",
+                     side: str = "Sink") -> None:
         """A row cannot be copied: remembered when skipping, otherwise the copy fails."""
         if not self.skip:
-            raise ActivityError(f"Failure happened on 'Sink' side. ErrorCode={code}, Message={message}",
+            raise ActivityError(f"Failure happened on '{side}' side. ErrorCode={code}, Message={message}",
                                 COPY_ERROR)
         self.skipped.append((row, code, message))
 

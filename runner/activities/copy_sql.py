@@ -130,7 +130,7 @@ def _converted(table: Table, targets: list[tuple[str, str]], conversion: Convers
     for row in table.rows:
         if len(row) > len(table.columns):
             faults.incompatible(row, f"The row has {len(row)} columns; the source defines {len(table.columns)}.",
-                                "DelimitedTextMoreColumnsThanDefined")
+                                "DelimitedTextMoreColumnsThanDefined", "Source")
             continue
         row = list(row) + [None] * (len(table.columns) - len(row))
         try:

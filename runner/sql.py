@@ -273,7 +273,10 @@ def parse_procedure(definition: str) -> Procedure:
     if not match:
         raise SqlError("a procedure definition must be 'CREATE PROCEDURE name @p type, ... AS statements'")
     params = []
-    for piece in _split(match.group("params").strip().strip("()"), ","):
+    text = match.group("params").strip()
+    if text.startswith("(") and text.endswith(")"):  # CREATE PROCEDURE p (@a int, ...) AS
+        text = text[1:-1]
+    for piece in _split(text, ","):
         if not piece.strip():
             continue
         parsed = re.fullmatch(r"\s*@(\w+)\s+(?:AS\s+)?([\w]+(?:\s*\([^)]*\))?)\s*(?:=\s*(.+?))?\s*(OUT|OUTPUT)?\s*",
@@ -387,7 +390,10 @@ class Database:
 
     def columns(self, table: str) -> list[tuple[str, str]]:
         """(name, declared type) of a table's columns; empty when the table does not exist."""
-        rows = self.connection.execute(f'PRAGMA table_info("{bare_name(table)}")').fetchall()
+        try:
+            rows = self.connection.execute(f'PRAGMA table_info("{bare_name(table)}")').fetchall()
+        except sqlite3.Error as exc:
+            raise SqlError(f"A database operation failed with the following error: '{exc}'.") from None
         return [(r[1], r[2] or "") for r in rows]
 
     def read_table(self, table: str) -> Result:
@@ -400,9 +406,13 @@ class Database:
     def create_table(self, table: str, columns: list[str], types: list[str | None]) -> None:
         sql_types = {"Int64": "BIGINT", "Int32": "INT", "Int16": "SMALLINT", "Byte": "TINYINT", "Boolean": "BIT",
                      "Decimal": "DECIMAL(38, 18)", "Double": "FLOAT", "Single": "REAL", "DateTime": "DATETIME2",
-                     "DateTimeOffset": "DATETIMEOFFSET", "Guid": "UNIQUEIDENTIFIER", "Byte[]": "VARBINARY(MAX)"}
-        body = ", ".join(f'"{c}" {sql_types.get(t or "", "NVARCHAR(MAX)")}' for c, t in zip(columns, types))
-        self.connection.execute(f'CREATE TABLE "{bare_name(table)}" ({body})')
+                     "DateTimeOffset": "DATETIMEOFFSET", "Guid": "UNIQUEIDENTIFIER", "Byte[]": "VARBINARY"}
+        body = ", ".join(f'"{c}" {sql_types.get(t or "", "NVARCHAR")}' for c, t in zip(columns, types))
+        try:
+            self.connection.execute(f'CREATE TABLE "{bare_name(table)}" ({body})')
+        except sqlite3.Error as exc:
+            raise SqlError(f"A database operation failed with the following error: '{exc}' (creating table "
+                           f"'{table}').") from None
 
     def insert(self, table: str, columns: list[str], rows: Iterator[list[Any]]) -> Iterator[str | None]:
         """Insert rows one by one; yields None per inserted row or the database's reason per refused row."""

@@ -76,8 +76,8 @@ def definitions(root: Path) -> Definitions:
 def run(root: Path, name: str, azurite, parameters: dict | None = None, sql: dict | None = None,
         emulator_url: str = "http://127.0.0.1:9", **settings: Any) -> PipelineRun:
     services = Services(Endpoints(emulator_url), storage_url=azurite.url, sql=dict(sql or {}))
-    return Engine(definitions(root), Settings(time_scale=0.001, poll_seconds=1, services=services,
-                                              **settings)).run(name, parameters or {})
+    settings = {"time_scale": 0.001, "poll_seconds": 1, **settings}
+    return Engine(definitions(root), Settings(services=services, **settings)).run(name, parameters or {})
 
 
 def activity(record: PipelineRun, name: str):

@@ -46,7 +46,7 @@ def delete(call: Call) -> dict:
     for item in selected:
         try:
             store.delete(location.container, item.blob)
-            log.append([item.blob, "File", "Deleted", ""])
+            log.append([item.blob, "File", "Deleted", None])
         except BlobStoreError as exc:
             log.append([item.blob, "File", "Failed", str(exc)])
             _write_log(call, props, log)

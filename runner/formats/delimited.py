@@ -7,7 +7,8 @@ a quoted value with a separate ``escapeChar`` (default ``\\``, not a doubled quo
 - ``rowDelimiter``: read: any of ``\\r\\n``, ``\\r``, ``\\n`` by default; write: ``\\r\\n`` (Copy's default).
 - ``quoteChar`` (default ``"``), ``escapeChar`` (default ``\\``); an escape char equal to the quote char means
   doubled quotes; an empty escape char needs an empty quote char.
-- ``nullValue`` (default empty): an unquoted field equal to it reads as null; a null is written as it.
+- ``nullValue`` (default empty): an unquoted (and unescaped) field equal to it reads as null; a null is written
+  as it.
 - ``firstRowAsHeader``; ``skipLineCount`` (read settings) skips that many non-empty lines before the header.
 - Empty lines are skipped when reading.
 
@@ -73,23 +74,27 @@ def _char(props: dict, key: str, default: str) -> str:
 # --- reading -------------------------------------------------------------------------------------------------
 
 def parse(text: str, dialect: Dialect) -> list[list[tuple[str, bool]]]:
-    """Records of (field text, was quoted); empty lines are dropped."""
+    """Records of (field text, literal): a literal field was quoted or escaped, so it is never null; empty lines
+    are dropped."""
     records: list[list[tuple[str, bool]]] = []
     fields: list[tuple[str, bool]] = []
     buf: list[str] = []
     quoted = in_quotes = after_quote = False
     d, q, e = dialect.delimiter, dialect.quote, dialect.escape
-    i, n = 0, len(text)
+    i, n, start = 0, len(text), 0
 
     def end_field():
         nonlocal buf, quoted, after_quote
-        fields.append(("".join(buf), quoted))
+        # null is decided on the field as written: unquoted and exactly the null value (escapes not yet applied)
+        literal = quoted or text[start:i] != dialect.null_value
+        fields.append(("".join(buf), literal))
         buf, quoted, after_quote = [], False, False
 
     def end_record():
         nonlocal fields
+        empty_line = not fields and not buf and not quoted and start == i
         end_field()
-        if not (len(fields) == 1 and fields[0] == ("", False)):
+        if not empty_line:
             records.append(fields)
         fields = []
 
@@ -115,10 +120,12 @@ def parse(text: str, dialect: Dialect) -> list[list[tuple[str, bool]]]:
         if row_end:
             end_record()
             i += row_end
+            start = i
             continue
         if char == d:
             end_field()
             i += 1
+            start = i
             continue
         if q and char == q and not buf and not quoted:
             quoted = in_quotes = True
@@ -148,13 +155,10 @@ def _row_end(text: str, i: int, row_delimiter: str | None) -> int:
 def read(data: bytes, props: dict, skip_lines: int = 0, where: str = "the file") -> Table:
     dialect = Dialect.of(props)
     records = parse(decode(data, dialect.encoding, where), dialect)[skip_lines:]
-    values = [[None if (not was_quoted and text == dialect.null_value) else text for text, was_quoted in record]
-              for record in records]
+    header = [text for text, _ in records[0]] if dialect.header and records else None
+    values = [[text if literal else None for text, literal in record] for record in records[1 if dialect.header else 0:]]
     if dialect.header:
-        if not values:
-            return Table([], [])
-        columns = [v if v is not None else "" for v in values[0]]
-        return Table(columns, values[1:])
+        return Table(header or [], values)
     width = len(values[0]) if values else 0
     return Table(headerless_columns(width), values)
 

@@ -47,6 +47,8 @@ class FileSource:
     def __init__(self, call: Call, dataset: Dataset, source: dict):
         self.call, self.dataset = call, dataset
         store_settings = check_options(call, "source.storeSettings", source.get("storeSettings"), STORE_READ_SETTINGS)
+        if "recursive" in source and "recursive" not in store_settings:  # the older source-level property
+            store_settings = {**store_settings, "recursive": source["recursive"]}
         fmt = TABULAR.get(dataset.type)
         self.format_settings = check_options(call, "source.formatSettings", source.get("formatSettings"),
                                              fmt.read_settings if fmt else BINARY_READ_SETTINGS)

@@ -23,7 +23,7 @@ from .copy_faults import COPY_ERROR, Faults
 from .stores import database
 
 SOURCE_OPTIONS = frozenset({"type", "sqlReaderQuery", "sqlReaderStoredProcedureName", "storedProcedureParameters",
-                            "partitionOption", "produceAdditionalTypes"})
+                            "partitionOption"})
 SINK_OPTIONS = frozenset({"type", "preCopyScript", "tableOption", "writeBehavior"})
 
 

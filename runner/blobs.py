@@ -168,8 +168,10 @@ class BlobStore:
             return BlobStoreError(f"{what} {where} in storage account '{self.account.name}': it does not exist",
                                   missing=True)
         if isinstance(exc, HttpResponseError):
-            return BlobStoreError(f"{what} {where} in storage account '{self.account.name}' failed: "
-                                  f"{exc.error_code or exc.status_code}")
+            code = getattr(exc.error_code, "value", exc.error_code) or exc.status_code
+            hint = " (a container name is 3-63 lowercase letters, digits and hyphens)" \
+                if code in ("OutOfRangeInput", "InvalidResourceName") else ""
+            return BlobStoreError(f"{what} {where} in storage account '{self.account.name}' failed: {code}{hint}")
         return BlobStoreError(f"{what} {where} in storage account '{self.account.name}' failed: the storage did not "
                               f"answer ({type(exc).__name__})")
 

@@ -152,7 +152,8 @@ def test_validation_sees_a_file_that_arrives_while_it_waits(tmp_path, azurite, b
     put(blobs, c, {"other.txt": "x"})
     arrived = threading.Event()
 
-    def upload(call):  # an activity of the same pipeline drops the file while Validation polls
+    def upload(call):  # a parallel activity drops the file 30 emulated seconds in: Validation has polled by then
+        call.sleep(30)
         put(blobs, c, {"in/late.csv": "late"})
         arrived.set()
         return {}

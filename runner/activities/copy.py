@@ -23,8 +23,8 @@ from ..records import stamp
 from ..tabular import Incompatible, Table, apply_mappings, convert, parse_translator
 from .copy_faults import COPY_ERROR, Faults
 from .copy_files import FileSink, FileSource
-from .copy_sql import SINK_OPTIONS as SQL_SINK_OPTIONS, SOURCE_OPTIONS as SQL_SOURCE_OPTIONS, source_table, \
-    write_sink
+from .copy_sql import SINK_OPTIONS as SQL_SINK_OPTIONS, SOURCE_OPTIONS as SQL_SOURCE_OPTIONS, check_sink, \
+    source_table, write_sink
 from .stores import EFFECTIVE_RUNTIME, NOT_SUPPORTED, check_options, flag
 
 SQL_SOURCES = ("AzureSqlSource", "SqlSource", "SqlServerSource", "SqlDWSource", "SqlMISource")
@@ -60,6 +60,8 @@ def copy(call: Call) -> dict:
     source, sink = _typed(call, "source", props), _typed(call, "sink", props)
     _check_pair(call, source, source_ds, FILE_SOURCES, SQL_SOURCES, "source")
     _check_pair(call, sink, sink_ds, FILE_SINKS, SQL_SINKS, "sink")
+    if sink_ds.is_sql:
+        check_sink(call, sink)
     faults = Faults(call, flag(call.evaluate(props.get("enableSkipIncompatibleRow")), False))
     stats = Stats()
     if source_ds.type == "Binary" or sink_ds.type == "Binary":

@@ -83,9 +83,8 @@ def _column_types(db: Database, table: str, columns: list[str]) -> list[str | No
     return [interim_of(declared.get(c)) for c in columns]
 
 
-def write_sink(call: Call, dataset: Dataset, sink: dict, table: Table, conversion: Conversion | None,
-               faults: Faults) -> tuple[int, int]:
-    """Insert the rows; returns (rows copied, data written)."""
+def check_sink(call: Call, sink: dict) -> None:
+    """The sink's write options, checked before anything is read."""
     behavior = str(sink.get("writeBehavior") or "insert")
     if behavior.lower() != "insert":
         raise ActivityError(f"Activity '{call.name}': sink.writeBehavior '{behavior}' is not emulated by adfemu "
@@ -93,6 +92,13 @@ def write_sink(call: Call, dataset: Dataset, sink: dict, table: Table, conversio
     option = str(sink.get("tableOption") or "none")
     if option.lower() not in ("none", "autocreate"):
         raise ActivityError(f"Activity '{call.name}': sink.tableOption '{option}' is not one of none, autoCreate.")
+
+
+def write_sink(call: Call, dataset: Dataset, sink: dict, table: Table, conversion: Conversion | None,
+               faults: Faults) -> tuple[int, int]:
+    """Insert the rows; returns (rows copied, data written)."""
+    check_sink(call, sink)
+    option = str(sink.get("tableOption") or "none")
     _, name = dataset.table()
     with database(call, dataset.linked_service) as db:
         try:

@@ -181,8 +181,8 @@ def _headers(call: Call, value: Any) -> dict[str, str]:
 # --- Web -----------------------------------------------------------------------------------------------------------
 
 def web(call: Call) -> dict:
+    call.record.input = _redacted(call.record.input)  # first: a failure below must not show a secret either
     props = check_options(call, "typeProperties", call.props, WEB_OPTIONS)
-    call.record.input = _redacted(call.record.input)
     method = str(call.evaluate(props.get("method")) or "").upper()
     if method not in METHODS:
         raise ActivityError(f"Activity '{call.name}': method '{props.get('method')}' is not one of "
@@ -295,8 +295,8 @@ class _Callback:
 
 
 def webhook(call: Call) -> dict:
+    call.record.input = _redacted(call.record.input)  # first: a failure below must not show a secret either
     props = check_options(call, "typeProperties", call.props, WEBHOOK_OPTIONS)
-    call.record.input = _redacted(call.record.input)
     method = str(call.evaluate(props.get("method")) or "").upper()
     if method != "POST":
         raise ActivityError(f"Activity '{call.name}': the WebHook method must be POST, not '{props.get('method')}'.")

@@ -21,7 +21,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Iterator
 
-from ..blobs import BlobStore, BlobStoreError
+from ..blobs import BlobStoreError
 from ..datasets import Dataset, Location
 from ..engine import ActivityError, Call
 from ..formats import BINARY_READ_SETTINGS, TABULAR, FormatError, codec_level, file_codec

@@ -15,6 +15,10 @@ LINKED = [
         "url": "https://adfemulake.dfs.core.windows.net", "accountKey": GEN2_KEY}}},
     {"name": "Managed", "properties": {"type": "AzureBlobStorage", "typeProperties": {
         "serviceEndpoint": "https://adfemumsi.blob.core.windows.net/", "accountKind": "StorageV2"}}},
+    {"name": "Legacy", "properties": {"type": "AzureStorage", "typeProperties": {"connectionString": {
+        "type": "SecureString", "value": "DefaultEndpointsProtocol=https;AccountName=devstoreaccount1;AccountKey="
+                                         "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/"
+                                         "KBHBeksoGMGw==;EndpointSuffix=core.windows.net"}}}},
 ]
 
 
@@ -29,6 +33,8 @@ def test_gen2_and_managed_identity_accounts_are_azurite_accounts(adfemu, tmp_pat
     datasets = [_dataset("LakeFile", "Lake", {"type": "AzureBlobFSLocation", "fileSystem": "raw",
                                               "folderPath": "events", "fileName": "day.csv"}),
                 _dataset("Staged", "Managed", {"type": "AzureBlobStorageLocation", "container": "staged",
+                                               "fileName": "day.csv"}),
+                _dataset("Archive", "Legacy", {"type": "AzureBlobStorageLocation", "container": "archive",
                                                "fileName": "day.csv"})]
     copy = {"name": "Move", "type": "Copy", "inputs": [{"referenceName": "LakeFile", "type": "DatasetReference"}],
             "outputs": [{"referenceName": "Staged", "type": "DatasetReference"}],
@@ -38,7 +44,10 @@ def test_gen2_and_managed_identity_accounts_are_azurite_accounts(adfemu, tmp_pat
                                         "storeSettings": {"type": "AzureBlobStorageWriteSettings"},
                                         "formatSettings": {"type": "DelimitedTextWriteSettings",
                                                            "fileExtension": ".csv"}}}}
-    for folder, docs in (("linkedService", LINKED), ("dataset", datasets), ("pipeline", [pipeline("P", copy)])):
+    archive = dict(copy, name="Archive", inputs=[{"referenceName": "Staged", "type": "DatasetReference"}],
+                   outputs=[{"referenceName": "Archive", "type": "DatasetReference"}],
+                   dependsOn=[{"activity": "Move", "dependencyConditions": ["Succeeded"]}])
+    for folder, docs in (("linkedService", LINKED), ("dataset", datasets), ("pipeline", [pipeline("P", copy, archive)])):
         (factory / folder).mkdir(parents=True)
         for doc in docs:
             (factory / folder / f"{doc['name']}.json").write_text(json.dumps(doc))
@@ -49,3 +58,5 @@ def test_gen2_and_managed_identity_accounts_are_azurite_accounts(adfemu, tmp_pat
     assert result.status == "Succeeded", result.message
     assert adfemu.download("staged/day.csv", account="adfemumsi") == b"a,b\r\n1,2\r\n"
     assert result.activity("Move").output["executionDetails"][0]["source"]["type"] == "AzureBlobFS"
+    assert adfemu.download("archive/day.csv") == b"a,b\r\n1,2\r\n"  # legacy AzureStorage, the dev account
+    assert result.activity("Archive").output["executionDetails"][0]["sink"]["type"] == "AzureStorage"

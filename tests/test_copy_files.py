@@ -115,6 +115,19 @@ def test_zip_deflate_entries_become_files_under_the_archive_name(tmp_path, azuri
     assert (out["filesRead"], out["filesWritten"], out["rowsCopied"]) == (1, 2, 2)
 
 
+def test_zip_deflate_output_holds_one_entry_named_after_the_file(tmp_path, azurite, blobs):
+    src, dst = unique("src"), unique("dst")
+    put(blobs, src, {"a.csv": CSV})
+    datasets = [blob_dataset("In", "DelimitedText", src, file="a.csv", firstRowAsHeader=True),
+                blob_dataset("Out", "DelimitedText", dst, "z", firstRowAsHeader=True, compressionCodec="ZipDeflate",
+                             compressionLevel="Fastest")]
+    out = _ok(_copy(tmp_path, azurite, datasets))
+    data = blob_bytes(blobs, dst, "z/a.csv.zip")
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert archive.namelist() == ["a.csv"] and archive.read("a.csv") == CSV.encode()
+    assert out["dataWritten"] == len(data)
+
+
 def test_json_set_and_array_of_objects(tmp_path, azurite, blobs):
     src, dst = unique("src"), unique("dst")
     put(blobs, src, {"a.json": '[{"id": 1, "tags": ["x"]}, {"id": 2, "extra": null}]'})

@@ -40,6 +40,7 @@ class Settings:
     seed: int | None = None        # reproducible run ids, guid() and rand()
     max_parallel: int = 8          # activities of one scope running at once
     listener: Callable[[Any], None] | None = None  # told of each step as it happens (see docs/python-api.md)
+    sql: Mapping[str, str] = field(default_factory=dict)  # SQL linked service -> SQLite file (docs/activities.md)
 
     def replace(self, **changes: Any) -> "Settings":
         unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(self)})
@@ -148,8 +149,8 @@ class Environment:
             handlers = stub_handlers({**chosen.stubs, **(stubs or {})}, "stubs")
         except StubError as exc:
             raise RunInputError(str(exc)) from None
-        services = Services(Endpoints(self.url, self.overrides), vaults={k: dict(v) for k, v in chosen.secrets.items()})
-        services.ca_bundle = self.ca_bundle
+        services = Services(Endpoints(self.url, self.overrides), vaults={k: dict(v) for k, v in chosen.secrets.items()},
+                            ca_bundle=self.ca_bundle, storage_url=self.storage_url, sql=sql_paths(chosen.sql))
         engine = Engine(loaded.definitions, EngineSettings(
             time_scale=chosen.time_scale, poll_seconds=chosen.poll_seconds, services=services, stubs=handlers,
             now=instant(chosen.now), seed=chosen.seed, max_parallel=chosen.max_parallel, listener=chosen.listener))
@@ -255,6 +256,20 @@ class Environment:
             raise StartError(f"the emulator at {self.url} does not answer ({type(exc).__name__})") from None
 
 
+def sql_paths(mapping: Mapping[str, Any], base: Path | None = None) -> dict[str, str]:
+    """``{linked service: SQLite file}`` with each path absolute (relative ones from ``base``, else the working
+    directory); a file that does not exist is a ``RunInputError`` naming it."""
+    if not isinstance(mapping, Mapping):
+        raise RunInputError("sql must map SQL linked service names to SQLite files ({'SqlDb': 'tests/db.sqlite'})")
+    paths = {}
+    for name, path in mapping.items():
+        full = Path(base or Path.cwd(), os.fspath(path)).resolve()
+        if not full.is_file():
+            raise RunInputError(f"sql: the SQLite file {path} for linked service '{name}' does not exist")
+        paths[str(name)] = str(full)
+    return paths
+
+
 def instant(value: datetime | str | None) -> datetime | None:
     """``now`` as a datetime: ISO 8601 text ("2024-06-01T00:00:00Z") or a datetime (naive means UTC)."""
     if value is None or isinstance(value, datetime):
@@ -336,6 +351,9 @@ def start(*factories: PathLike | Factory, config: PathLike | None = None, https:
     loaded = [f if isinstance(f, Factory) else load(f, secrets=chosen.secrets) for f in factories]
     try:
         base = load_config(os.fspath(config)) if config is not None else from_document({}, "<adfemu>")
+        if base.document.get("sql"):  # the config's SQL mapping, relative to the config file; explicit sql= wins
+            chosen = chosen.replace(sql={**sql_paths(base.document["sql"], Path(os.fspath(config)).resolve().parent),
+                                         **sql_paths(chosen.sql)})
         if lenient:
             base.document["lenientExtensions"] = True
         for factory in loaded:

@@ -229,9 +229,12 @@ def validate(paths: tuple[str, ...], fmt: str, strict: bool) -> None:
               help="Write a self-contained HTML report: the pipeline as a graph, the run as a timeline.")
 @click.option("--plain", is_flag=True, help="Plain lines, one per event (the default when not on a terminal).")
 @click.option("--quiet", is_flag=True, help="Plain lines for failures and the end only.")
+@click.option("--sql", "sql", multiple=True, metavar="LINKED_SERVICE=FILE",
+              help="Back a SQL linked service (AzureSqlDatabase, SqlServer, AzureSqlDW) with a SQLite file; T-SQL is "
+                   "translated. Repeatable.")
 def run(factory, pipeline_name, trigger_name, start, end, trigger_time, trigger_type, window, params, data,
         save_storage, output, now, seed, config_path, emulator_url, storage, https, ca_bundle, secrets_path,
-        time_scale, real_time, lenient, stubs_path, junit_path, report_path, plain, quiet):
+        time_scale, real_time, lenient, stubs_path, junit_path, report_path, plain, quiet, sql):
     """Run an ADF pipeline offline against the emulated Azure side (started for the run, or --emulator).
 
     Shows each activity as it starts and ends (live on a terminal, plain lines otherwise), then the status and
@@ -243,6 +246,7 @@ def run(factory, pipeline_name, trigger_name, start, end, trigger_time, trigger_
       adfemu run fixtures/seed-factory-corrected --pipeline LookupPipelineDemo --data fixtures/seed-data
       adfemu run fixtures/seed-factory-corrected --pipeline LookupPipelineDemo --data fixtures/seed-data \\
           --save-storage out/ --output run.json --junit run.xml --report run.html --now 2024-06-01T00:00:00Z
+      adfemu run my-factory --pipeline Retrain --data test-data --sql SqlDatabase=tests/sales.sqlite
       adfemu run fixtures/retrain-hourly --trigger HourlyRetrain --start 2024-06-01T00:00:00Z \\
           --end 2024-06-01T03:00:00Z --data fixtures/retrain-hourly-data --output runs.json
     """
@@ -287,6 +291,12 @@ def run(factory, pipeline_name, trigger_name, start, end, trigger_time, trigger_
         if not sep:
             invalid(f"--param '{item}' is not NAME=VALUE")
         values[name] = value
+    sql_files = {}
+    for item in sql:
+        name, sep, path = item.partition("=")
+        if not sep or not name or not path:
+            invalid(f"--sql '{item}' is not LINKED_SERVICE=FILE")
+        sql_files[name] = path
     stubs = {}
     if stubs_path:
         try:
@@ -298,7 +308,7 @@ def run(factory, pipeline_name, trigger_name, start, end, trigger_time, trigger_
         console.say("--lenient: BES blob names without a file extension are accepted (the real service refuses them)")
     reporter = progress.for_stream(plain=plain, quiet=quiet)
     settings = dict(time_scale=1.0 if real_time else time_scale, secrets=secrets, stubs=stubs, now=now, seed=seed,
-                    listener=reporter)
+                    listener=reporter, sql=sql_files)
     try:
         if emulator_url:
             env = adfemu.connect(emulator_url, ca_bundle=ca_bundle, provision=config_path is None, **settings)

@@ -8,7 +8,9 @@ reset before each test (web services, models, jobs, journal, and every container
   exist from the start; a factory loaded later makes Azurite restart once for new accounts (blobs kept);
 - ini ``adfemu_config``: an emulator config to serve instead of provisioning from factories;
 - ini ``adfemu_https``: serve the emulator over HTTPS with a new local CA;
-- ``--adfemu-report DIR``: write the HTML report of every run a test made to DIR (``<test>-<n>.html``).
+- ``--adfemu-report DIR``: write the HTML report of every run a test made to DIR (``<test>-<n>.html``);
+- ini ``adfemu_sql``: lines ``LINKED_SERVICE=FILE`` backing SQL linked services with SQLite files (paths relative to
+  the ini file); a test can also pass ``sql={...}`` to ``adfemu.run``.
 
 A test that fails shows the activity table of each failed run it made in its failure report.
 """
@@ -29,6 +31,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("adfemu_config", type="paths", default=[], help="an emulator config to serve (instead of "
                   "provisioning web services from the factories)")
     parser.addini("adfemu_https", type="bool", default=False, help="serve the emulator over HTTPS (a local CA)")
+    parser.addini("adfemu_sql", type="linelist", default=[], help="LINKED_SERVICE=FILE lines: SQL linked services "
+                  "backed by SQLite files (paths relative to the ini file)")
 
 
 @pytest.fixture(scope="session")
@@ -38,12 +42,13 @@ def adfemu_environment(pytestconfig: pytest.Config) -> Iterator["adfemu.Environm
 
     url = pytestconfig.getoption("--adfemu-url")
     try:
+        sql = _sql_lines(pytestconfig)
         if url:
-            env = adfemu.connect(url, ca_bundle=pytestconfig.getoption("--adfemu-ca-bundle"))
+            env = adfemu.connect(url, ca_bundle=pytestconfig.getoption("--adfemu-ca-bundle"), sql=sql)
         else:
             config = pytestconfig.getini("adfemu_config")
             env = adfemu.start(*pytestconfig.getini("adfemu_factories"), config=config[0] if config else None,
-                               https=pytestconfig.getini("adfemu_https"))
+                               https=pytestconfig.getini("adfemu_https"), sql=sql)
     except adfemu.AdfemuError as exc:  # one line for each test that needs it, no traceback
         pytest.fail(f"adfemu: {exc}", pytrace=False)
     try:

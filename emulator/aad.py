@@ -40,6 +40,7 @@ class Tenant:
     id: str
     domains: list[str] = field(default_factory=list)
     principals: dict[str, Principal] = field(default_factory=dict)  # by lower-case client id
+    resources: list[str] = field(default_factory=list)  # tokens may be issued for these besides Azure's own
 
     @property
     def issuer(self) -> str:
@@ -73,7 +74,8 @@ class Directory:
         known = {(t.id, cid): p for t in self.tenants for cid, p in t.principals.items()}
         tenants = []
         for t in document.get("tenants", []):
-            tenant = Tenant(t["id"].lower(), [d.lower() for d in t.get("domains", [])])
+            tenant = Tenant(t["id"].lower(), [d.lower() for d in t.get("domains", [])],
+                            resources=[r["uri"] for r in t.get("resources", [])])
             for p in t.get("servicePrincipals", []):
                 tenant.principals[p["clientId"].lower()] = known.get((tenant.id, p["clientId"].lower())) or Principal(
                     p["clientId"], (p.get("objectId") or str(uuid.uuid4())).lower(), p["secret"],
@@ -111,7 +113,7 @@ class Directory:
                 raise errors.MissingParameter(name)
         if form["grant_type"] != "client_credentials":
             raise errors.UnsupportedGrantType(form["grant_type"])
-        resource = self._resource(form, tenant_name, v2=v2)
+        resource = self._resource(form, tenant, tenant_name, v2=v2)
         principal = tenant.principals.get(form["client_id"].lower())
         if principal is None:
             raise errors.UnknownClient(form["client_id"], tenant_name)
@@ -130,7 +132,7 @@ class Directory:
         token = jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": self.key_id, "x5t": self.key_id})
         return Token(token, claims, resource)
 
-    def _resource(self, form: dict[str, str], tenant_name: str, *, v2: bool) -> str:
+    def _resource(self, form: dict[str, str], tenant: Tenant, tenant_name: str, *, v2: bool) -> str:
         """v1 names the resource; v2 a scope '<resource>/.default' (the token's aud is the resource)."""
         if v2:
             scope = form.get("scope")
@@ -144,7 +146,7 @@ class Directory:
             resource = form.get("resource")
             if not resource:
                 raise errors.MissingParameter("resource")
-        known = {r.rstrip("/").lower(): r for r in KNOWN_RESOURCES}
+        known = {r.rstrip("/").lower(): r for r in (*KNOWN_RESOURCES, *tenant.resources)}
         if resource.rstrip("/").lower() not in known:
             raise errors.UnknownResource(resource, tenant_name)
         return resource

@@ -90,7 +90,8 @@ def merged(config: Config, extra: Any, source: str) -> Config:
     _union(document.setdefault("storage", {}).setdefault("accounts", []),
            extra.get("storage", {}).get("accounts", []), "name", {})
     _union(document.setdefault("azureAd", {}).setdefault("tenants", []),
-           extra.get("azureAd", {}).get("tenants", []), "id", {"servicePrincipals": ("clientId", {})})
+           extra.get("azureAd", {}).get("tenants", []), "id", {"servicePrincipals": ("clientId", {}),
+                                                                "resources": ("uri", {})})
     rm, extra_rm = document.setdefault("resourceManager", {}), extra.get("resourceManager", {})
     _union(rm.setdefault("subscriptions", []), extra_rm.get("subscriptions", []), "id",
            {"resourceGroups": ("name", {})})

@@ -10,7 +10,11 @@ Rules (issue "Runner", item 3), applied to every AzureML linked service the AML 
 - a classic ``updateResourceEndpoint`` (``…/workspaces/{ws}/webservices/{svc}/endpoints/{name}``) makes
   ``svc`` a predictive service whose non-default endpoint ``name`` has the runtime id and key above and a
   trained-model resource for each ``trainedModelName`` (no model until the first update);
-- storage accounts named in connection strings become Azurite accounts.
+- storage accounts that blob linked services name (connection strings, service endpoints, ADLS Gen2 URLs, SAS
+  URIs) become Azurite accounts; one named without a key gets the key the runner derives for it (``blobs``);
+- Web and WebHook activities authenticating with ``MSI`` make the factory's managed identity a service principal
+  of the emulated Azure AD (``identity``), those with ``ServicePrincipal`` register theirs, and the ``resource``
+  they ask tokens for is declared in its tenant.
 
 The result is a document for ``schemas/emulator-config.schema.json`` plus a list of what was assumed.
 """
@@ -23,7 +27,9 @@ from typing import Any, Iterator
 
 from adfemu.schemas import connection_strings
 
-from .definitions import Definitions, scopes
+from .blobs import BLOB_TYPES, BlobStoreError, account_of, derived_key
+from .definitions import Definitions, DefinitionsError, scopes
+from .identity import MANAGED_IDENTITY_TENANT, managed_identity
 from .secrets import SecretError, resolve
 
 ML_ENDPOINT = re.compile(r"/(workspaces|subscriptions)/([^/]+)/services/([^/?]+)", re.I)
@@ -102,6 +108,7 @@ def emulator_config(defs: Definitions, vaults: dict | None = None, lenient: bool
             _merge(svc.resources, [str(type_props.get("trainedModelName"))])
     document = _document(services, storage_accounts(defs, vaults or {}), lenient)
     _add_azure(document, services)
+    _add_web_identities(document, defs, vaults or {}, notes)
     return document, notes
 
 
@@ -157,22 +164,18 @@ def storage_account_names(defs: Definitions, vaults: dict) -> list[str]:
 
 
 def _connection_accounts(defs: Definitions, vaults: dict) -> Iterator[tuple[str, str | None]]:
+    """(name, key) of the account of every blob linked service whose account is written out (a parameterised one
+    is skipped); an account named without a key gets the derived key the runner uses too."""
     for ls in defs.linked_services.values():
-        props = ls.get("properties") or {}
-        if props.get("type") not in ("AzureStorage", "AzureBlobStorage"):
+        if (ls.get("properties") or {}).get("type") not in BLOB_TYPES:
             continue
         try:
-            text = resolve((props.get("typeProperties") or {}).get("connectionString"), defs, vaults) or ""
-        except SecretError:
+            account = account_of(ls, lambda value: resolve(value, defs, vaults), lambda value: value)
+        except (SecretError, BlobStoreError, DefinitionsError):
             continue
-        try:
-            parts = connection_strings.parse(text)
-        except ValueError:
+        if re.search(r"[@{}]", account.name):
             continue
-        if parts.get("AccountName"):
-            # the development shortcut stands for the dev account; its key is Azurite's own, not provisioned
-            dev = parts.get("UseDevelopmentStorage", "").lower() == "true"
-            yield parts["AccountName"], None if dev else parts.get("AccountKey")
+        yield account.name, account.key or derived_key(account.name)
 
 
 def _principal(props: dict, defs: Definitions, vaults: dict) -> tuple[str, str, str] | None:
@@ -223,3 +226,49 @@ def _tenant(name: str) -> dict:
 
 def _merge(target: list[str], names: list[str]) -> None:
     target += [n for n in names if n not in target]
+
+
+def _add_web_identities(document: dict, defs: Definitions, vaults: dict, notes: list[str]) -> None:
+    """The principals and resources that Web/WebHook activities' MSI or ServicePrincipal authentication needs."""
+    for pipeline in defs.pipelines.values():
+        for level in scopes((pipeline.get("properties") or {}).get("activities")):
+            for act in level:
+                if act.get("type") not in ("WebActivity", "WebHook"):
+                    continue
+                auth = (act.get("typeProperties") or {}).get("authentication")
+                if isinstance(auth, dict):
+                    _web_principal(document, defs, vaults, act["name"], auth, notes)
+
+
+def _web_principal(document: dict, defs: Definitions, vaults: dict, activity: str, auth: dict,
+                   notes: list[str]) -> None:
+    kind, resource = auth.get("type"), auth.get("resource")
+    if kind in ("MSI", "ManagedServiceIdentity", "SystemAssignedManagedIdentity"):
+        tenant, client, secret = managed_identity(defs.factory_name)
+        label = f"managed identity of factory '{defs.factory_name}' (client id {client}, tenant {MANAGED_IDENTITY_TENANT})"
+    elif kind == "ServicePrincipal":
+        tenant = auth.get("tenant") or auth.get("userTenant")
+        client = auth.get("servicePrincipalId") or auth.get("username")
+        try:
+            secret = resolve(auth.get("servicePrincipalKey") or auth.get("password"), defs, vaults)
+        except (SecretError, DefinitionsError):
+            secret = None
+        if not all(isinstance(v, str) and v and "@" not in v for v in (tenant, client, secret)):
+            notes.append(f"activity '{activity}': its service principal is not written out; not provisioned")
+            return
+        label = f"service principal '{client}' in tenant '{tenant}'"
+    else:
+        return
+    tenants = document.setdefault("azureAd", {}).setdefault("tenants", [])
+    entry = next((t for t in tenants if tenant.lower() in [t["id"].lower(), *[d.lower() for d in t["domains"]]]),
+                 None)
+    if entry is None:
+        entry = _tenant(tenant)
+        tenants.append(entry)
+    if not any(p["clientId"].lower() == client.lower() for p in entry["servicePrincipals"]):
+        entry["servicePrincipals"].append({"clientId": client, "secret": secret})
+    if isinstance(resource, str) and resource and not resource.startswith("@"):
+        resources = entry.setdefault("resources", [])
+        if not any(r["uri"].lower() == resource.lower() for r in resources):
+            resources.append({"uri": resource})
+    notes.append(f"activity '{activity}': {label} may get tokens for '{resource}'")

@@ -711,10 +711,10 @@ def test_secure_string_parameter_is_masked():
 
 
 def test_unsupported_activity_type_fails_naming_it():
-    record = run([activity("Look", "Lookup", source={})])
-    look = runs(record, "Look")[0]
-    assert look.status == F and "Lookup" in look.error["message"]
-    assert record.status == F and "Lookup" in record.message
+    record = run([activity("Hive", "HDInsightHive", scriptPath="x.hql")])
+    hive = runs(record, "Hive")[0]
+    assert hive.status == F and "HDInsightHive" in hive.error["message"]
+    assert record.status == F and "HDInsightHive" in record.message
 
 
 @pytest.mark.parametrize("mode, ran", [("a", "CaseA"), ("b", "CaseB"), ("zzz", "Default"), ("A", "Default")])

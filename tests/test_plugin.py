@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -71,12 +72,16 @@ def test_a_failed_start_is_one_line_naming_the_cause(user_repo, monkeypatch):
 
 def test_factories_named_in_the_ini_file_exist_from_the_start(pytester):
     shutil.copytree(ROOT / "tests" / "factories" / "twoaccounts", pytester.path / "twoaccounts")
-    pytester.makeini("[pytest]\nadfemu_factories = twoaccounts\n")
+    sqlite3.connect(pytester.path / "sales.sqlite").close()
+    pytester.makeini("[pytest]\nadfemu_factories = twoaccounts\nadfemu_sql = SqlDb=sales.sqlite\n")
     pytester.makepyfile(test_user='''
+from pathlib import Path
+
 def test_account_is_there_without_loading(adfemu):
     adfemu.upload("data/x.csv", b"1", account="adfemualpha")
     assert adfemu.list_blobs(account="adfemualpha") == ["data/x.csv"]
     assert adfemu.requests() == []   # nothing was provisioned during the test
+    assert adfemu.settings.sql == {"SqlDb": str(Path("sales.sqlite").resolve())}   # ini adfemu_sql
 ''')
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)

@@ -136,8 +136,7 @@ def test_stubs_file_gives_unsupported_activities_an_outcome(aml, tmp_path):
              dependsOn=[{"activity": "CopyData", "dependencyConditions": ["Succeeded"]}])]}}
     factory = _factory(tmp_path, pipeline)
     without = CliRunner().invoke(main, ["run", factory, "--pipeline", "copy", "--emulator", aml.url])
-    assert without.exit_code == 1 and "Activity type 'Copy' is not supported by adfemu" in " ".join(
-        without.output.split())
+    assert without.exit_code == 1 and "Copy needs exactly one dataset in 'inputs'" in " ".join(without.output.split())
     stubs = tmp_path / "stubs.json"
     stubs.write_text(json.dumps({"Copy": {"status": "Succeeded", "output": {"rowsCopied": 3}}}))
     out = tmp_path / "run.json"

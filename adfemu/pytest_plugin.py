@@ -87,3 +87,16 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
             if result.status != "Succeeded":
                 report.sections.append((f"adfemu run {result.pipeline} ({result.status})",
                                         run_reports.table(result.record)))
+
+
+def _sql_lines(pytestconfig: pytest.Config) -> dict[str, str]:
+    import adfemu
+
+    base = pytestconfig.inipath.parent if pytestconfig.inipath else pytestconfig.rootpath
+    mapping = {}
+    for line in pytestconfig.getini("adfemu_sql"):
+        name, sep, path = line.partition("=")
+        if not sep or not name.strip() or not path.strip():
+            raise adfemu.RunInputError(f"adfemu_sql: '{line}' is not LINKED_SERVICE=FILE")
+        mapping[name.strip()] = str(base / path.strip())
+    return mapping

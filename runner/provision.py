@@ -25,8 +25,6 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-from adfemu.schemas import connection_strings
-
 from .blobs import BLOB_TYPES, BlobStoreError, account_of, derived_key
 from .definitions import Definitions, DefinitionsError, scopes
 from .identity import MANAGED_IDENTITY_TENANT, managed_identity

@@ -41,9 +41,10 @@ def test_the_emulator_and_the_runner_use_the_shared_parser():
     from adfemu.emulator.storage import parse_connection_string
     assert DEV_KEY == connection_strings.DEV_KEY
     assert parse_connection_string("usedevelopmentstorage=TRUE")["AccountKey"] == DEV_KEY
-    for module in ("runner/activities/aml.py", "runner/provision.py"):
+    for module in ("runner/activities/aml.py", "runner/blobs.py", "runner/provision.py"):
         text = (ROOT / module).read_text()
-        assert "connection_strings.parse(" in text and "AccountName=" not in text, module
+        assert "AccountName=" not in text and "def parse_connection_string" not in text, module
+    assert "from adfemu.schemas.connection_strings import parse" in (ROOT / "runner" / "blobs.py").read_text()
 
 
 def test_update_resource_signs_a_sas_for_a_lower_case_connection_string():

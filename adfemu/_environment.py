@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -65,6 +66,8 @@ class Environment:
         self.storage = Storage(self.storage_url)
         self._stack = stack
         self.runs: list[RunResult] = []  # since the last reset (the pytest plugin reports them)
+        self._scripts: dict[str, str] = {}  # SQL script -> the SQLite database built from it for this environment
+        self._workdir: tempfile.TemporaryDirectory | None = None
         self._factories: dict[Path, Factory] = {}
         self._http = requests.Session()
 
@@ -150,7 +153,8 @@ class Environment:
         except StubError as exc:
             raise RunInputError(str(exc)) from None
         services = Services(Endpoints(self.url, self.overrides), vaults={k: dict(v) for k, v in chosen.secrets.items()},
-                            ca_bundle=self.ca_bundle, storage_url=self.storage_url, sql=sql_paths(chosen.sql))
+                            ca_bundle=self.ca_bundle, storage_url=self.storage_url,
+                            sql=self._databases(sql_paths(chosen.sql)))
         engine = Engine(loaded.definitions, EngineSettings(
             time_scale=chosen.time_scale, poll_seconds=chosen.poll_seconds, services=services, stubs=handlers,
             now=instant(chosen.now), seed=chosen.seed, max_parallel=chosen.max_parallel, listener=chosen.listener))
@@ -229,9 +233,35 @@ class Environment:
     def health(self) -> dict:
         return self._call("GET", "/_emulator/health").json()
 
+    def _databases(self, paths: dict[str, str]) -> dict[str, str]:
+        """SQL mappings to SQLite files; a ``.sql`` script becomes a database built from it once for this
+        environment (in a temporary folder), so runs share it and the script stays untouched."""
+        import sqlite3
+        found = {}
+        for name, path in paths.items():
+            if not path.lower().endswith(".sql"):
+                found[name] = path
+                continue
+            if path not in self._scripts:
+                self._workdir = self._workdir or tempfile.TemporaryDirectory(prefix="adfemu-sql-")
+                database = Path(self._workdir.name, f"{len(self._scripts)}-{Path(path).stem}.sqlite")
+                try:
+                    with sqlite3.connect(database) as connection:
+                        connection.executescript(Path(path).read_text(encoding="utf-8"))
+                    connection.close()
+                except (OSError, sqlite3.Error) as exc:
+                    raise RunInputError(f"sql: the script {path} for linked service '{name}' cannot be run: "
+                                        f"{exc}") from None
+                self._scripts[path] = str(database)
+            found[name] = self._scripts[path]
+        return found
+
     def close(self) -> None:
         """Stop what ``adfemu.start()`` started (nothing for an attached environment)."""
         self._http.close()
+        if self._workdir is not None:
+            self._workdir.cleanup()
+            self._workdir = None
         if self._stack is not None:
             stack, self._stack = self._stack, None
             stack.close()

@@ -12,7 +12,11 @@
    principal and patches the web service ``myWebService`` through Resource Manager (all over HTTPS with
    a local CA); scoring through that service's RRS endpoint changes too.
 
-Exit 0 only when all three outcomes are as expected.
+6. Then the hourly example (``fixtures/retrain-hourly``, zero-config): its tumbling-window trigger runs three
+   hourly windows one after the other; each stages that hour's SQL rows (SQLite) and landed files, retrains,
+   updates the scoring endpoint and records the model version; the predictions change after each window.
+
+Exit 0 only when every outcome is as expected.
 """
 from __future__ import annotations
 
@@ -64,9 +68,41 @@ def main() -> int:
         arm_after = _score_arm(http, env.url, columns, rows)
         _predictions("predictions of the ARM web service myWebService (RRS)", arm_before, arm_after)
         arm_ok = arm_run.status == "Succeeded" and arm_before != arm_after and arm_after == after
-    ok = corrected_ok and published_ok and arm_ok
+    hourly_ok = _hourly(columns, rows)
+    ok = corrected_ok and published_ok and arm_ok and hourly_ok
     say("demo passed" if ok else "demo failed: an outcome was not as expected")
     return 0 if ok else 1
+
+
+HOURLY = FIXTURES / "retrain-hourly"
+WINDOWS = ("2024-06-01T00:00:00Z", "2024-06-01T01:00:00Z", "2024-06-01T02:00:00Z", "2024-06-01T03:00:00Z")
+
+
+def _hourly(columns: list[str], rows: list[list[str]]) -> bool:
+    """Three hourly windows of the tumbling-window trigger, one at a time, scoring after each."""
+    _title("retrain-hourly: the tumbling-window trigger HourlyRetrainWindow over three hours")
+    factory = adfemu.load(HOURLY)
+    scored: list[list[float]] = []
+    statuses = []
+    with adfemu.start(factory, sql={"TelemetryDatabase": HOURLY / "telemetry.sql"}) as env:
+        env.upload_folder(FIXTURES / "retrain-hourly-data", factory.storage_account())
+        for start, end in zip(WINDOWS, WINDOWS[1:]):
+            result = env.run_trigger(factory, "HourlyRetrainWindow", start, end)
+            window = result.trigger_runs[0]
+            copied = [a.output.get("rowsCopied") for a in result.runs[-1].activity_runs("MergeStaging")]
+            say(f"window {window['properties']['WindowStartTime']}: {window['status']}, trained on {copied[-1]} rows "
+                f"(run {result.runs[-1].run_id})")
+            statuses.append(window["status"])
+            scored.append([float(r["Scored Labels"]) for r in env.score(
+                factory, "ScoringService", [dict(zip(columns, row)) for row in rows])])
+        patches = [e for e in env.requests("management") if e["method"] == "PATCH"]
+    say("predictions of the scoring endpoint after each window:")
+    say(f"  {'row':>3}  " + "  ".join(f"{'after ' + w[11:16]:>12}" for w in WINDOWS[:3]))
+    for i, values in enumerate(zip(*scored)):
+        say(f"  {i:>3}  " + "  ".join(f"{v:>12.2f}" for v in values))
+    say(f"{len(patches)} model updates (PATCH) reached the scoring endpoint")
+    changing = all(a != b for a, b in zip(scored, scored[1:]))
+    return statuses == ["Succeeded"] * 3 and len(patches) == 3 and changing
 
 
 def _run(env: adfemu.Environment, factory: adfemu.Factory) -> adfemu.RunResult:

@@ -37,7 +37,9 @@ def scope_label(scope: str) -> str:
 
 
 def attempt_label(activity: Any) -> str:
-    return f" attempt {activity.attempt}/{activity.max_attempts}" if activity.max_attempts > 1 else ""
+    """" attempt 2/3" for a retry, and for a failed attempt that will be retried; nothing otherwise."""
+    retried = activity.attempt > 1 or (activity.status == "Failed" and activity.attempt < activity.max_attempts)
+    return f" attempt {activity.attempt}/{activity.max_attempts}" if activity.max_attempts > 1 and retried else ""
 
 
 def seconds(ms: float | None) -> str:

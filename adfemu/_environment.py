@@ -24,6 +24,8 @@ from adfemu.runner.stubs import StubError, stub_handlers
 from ._errors import AdfemuError, FactoryError, RunInputError, StartError
 from ._factory import Factory, PathLike, load
 from ._results import RunResult, TriggerResult
+from ._times import instant, utc
+from ._triggered import as_triggered
 from ._storage import Data, Storage
 
 APIS = ("bes", "rrs", "swagger", "management", "arm", "aad")
@@ -122,7 +124,7 @@ class Environment:
             if trigger_time is None and trigger_type is None and window is None:
                 record = engine.run(pipeline, dict(parameters or {}))
             else:
-                record = _as_triggered(engine, pipeline, dict(parameters or {}), trigger_time, trigger_type, window)
+                record = as_triggered(engine, pipeline, dict(parameters or {}), trigger_time, trigger_type, window)
         except (DefinitionsError, ValueError) as exc:
             raise RunInputError(str(exc)) from None
         result = RunResult(record)
@@ -137,7 +139,7 @@ class Environment:
         from adfemu.runner.triggers import TriggerError
         engine, _ = self._engine(factory, stubs, settings)
         try:
-            runs = TriggerRunner(engine).run(trigger, _utc(start, "start"), _utc(end, "end"))
+            runs = TriggerRunner(engine).run(trigger, utc(start, "start"), utc(end, "end"))
         except (TriggerError, DefinitionsError, ValueError) as exc:
             raise RunInputError(str(exc)) from None
         result = TriggerResult(runs)
@@ -298,60 +300,6 @@ def sql_paths(mapping: Mapping[str, Any], base: Path | None = None) -> dict[str,
             raise RunInputError(f"sql: the SQLite file {path} for linked service '{name}' does not exist")
         paths[str(name)] = str(full)
     return paths
-
-
-def instant(value: datetime | str | None) -> datetime | None:
-    """``now`` as a datetime: ISO 8601 text ("2024-06-01T00:00:00Z") or a datetime (naive means UTC)."""
-    if value is None or isinstance(value, datetime):
-        return value
-    try:
-        return datetime.fromisoformat(str(value).strip().replace("z", "Z"))
-    except ValueError:
-        raise RunInputError(f"now={value!r} is not an ISO 8601 date and time (e.g. 2024-06-01T00:00:00Z)") from None
-
-
-def _utc(value: datetime | str, what: str) -> datetime:
-    moment = instant(value)
-    if moment is None:
-        raise RunInputError(f"{what} is required")
-    from datetime import timezone
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
-
-
-def _as_triggered(engine: Engine, pipeline: str, parameters: dict, trigger_time: Any, trigger_type: str | None,
-                  window: Any) -> Any:
-    """One run as a trigger would start it (``--trigger-time``, ``--trigger-type``, ``--window``)."""
-    from adfemu.runner.trigger_runs import SCHEDULE, TUMBLING, TriggerInfo
-    from adfemu.runner.triggers import Window
-    span = Window(_utc(window[0], "window start"), _utc(window[1], "window end")) if window else None
-    kind = trigger_type or (TUMBLING if span else SCHEDULE)
-    fired = _utc(trigger_time, "trigger time") if trigger_time is not None else (span.end if span else None)
-    if fired is None:
-        raise RunInputError("a triggered run needs --trigger-time or --window")
-    mapping = _trigger_of(engine.definitions, pipeline, kind)
-    name = mapping[0] if mapping else "adfemu"
-    info = TriggerInfo(kind, name, engine.ids.new("single-trigger-run", name, fired.isoformat()), fired,
-                       span.end if span else fired, span)
-    if mapping:  # the trigger's parameter mapping, evaluated with trigger(); given values win
-        from adfemu.runner.expressions import Context, evaluate_value
-        context = Context(global_parameters=engine.definitions.global_parameters, trigger=info.expression_object(),
-                          data_factory=engine.definitions.factory_name, clock=lambda: fired)
-        parameters = {**evaluate_value(mapping[1], context), **parameters}
-    return engine.run(pipeline, parameters, trigger=info)
-
-
-def _trigger_of(definitions: Any, pipeline: str, kind: str) -> tuple[str, dict] | None:
-    """The first trigger of that type that starts ``pipeline``: (its name, its parameter mapping)."""
-    for doc in sorted(definitions.triggers.values(), key=lambda d: d["name"].lower()):
-        props = doc.get("properties") or {}
-        if props.get("type") != kind:
-            continue
-        references = [props.get("pipeline")] if kind == "TumblingWindowTrigger" else props.get("pipelines") or []
-        for reference in references:
-            name = ((reference or {}).get("pipelineReference") or {}).get("referenceName")
-            if str(name).lower() == pipeline.lower():
-                return doc["name"], reference.get("parameters") or {}
-    return None
 
 
 def _message(response: requests.Response) -> str:

@@ -24,28 +24,6 @@ def main() -> None:
     """
 
 
-def _data_specs(specs: tuple[str, ...]) -> list[tuple[str | None, str]]:
-    """``[ACCOUNT=]DIR`` values of --data: (account or None, folder)."""
-    found = []
-    for spec in specs:
-        account, sep, folder = spec.partition("=")
-        found.append((account, folder) if sep and not Path(spec).exists() else (None, spec))
-    return found
-
-
-def _upload_data(env, specs: tuple[str, ...], default_account) -> None:
-    """--data: each folder's first-level folders are containers of an account."""
-    from adfemu import AdfemuError, StorageError
-    for account, folder in _data_specs(specs):
-        try:
-            account = account or default_account()
-            count = env.upload_folder(folder, account)
-        except AdfemuError as exc:
-            raise StorageError(f"--data {folder}: {exc}") from None
-        from adfemu.console import say
-        say(f"data: {count} file(s) from {folder} uploaded to storage account {account}")
-
-
 @main.command()
 @click.option("--config", "config_path", type=click.Path(dir_okay=False),
               help="Emulator config (JSON): workspaces, web services, endpoints.")
@@ -74,6 +52,7 @@ def serve(config_path: str | None, factory_path: str | None, host: str, port: in
       adfemu serve --factory fixtures/seed-factory-corrected --data fixtures/seed-data --https
     """
     import adfemu
+    from adfemu import run_command
     from adfemu.emulator.azurite import DEV_ACCOUNT
     from adfemu.emulator.config import ConfigError, load
     from adfemu.emulator.server import start_stack
@@ -104,7 +83,7 @@ def serve(config_path: str | None, factory_path: str | None, host: str, port: in
         env = adfemu.Environment(stack.url, stack.emulator.store.azurite_url, ca_bundle=stack.ca_bundle)
         env.storage.keys.update(config.storage_accounts)
         try:
-            _upload_data(env, data, factory.storage_account if factory else (lambda: DEV_ACCOUNT))
+            run_command.upload_data(env, data, factory.storage_account if factory else (lambda: DEV_ACCOUNT))
         except adfemu.AdfemuError as exc:
             raise click.ClickException(str(exc)) from None
         click.echo(f"adfemu emulator listening on {stack.url}")
@@ -232,9 +211,7 @@ def validate(paths: tuple[str, ...], fmt: str, strict: bool) -> None:
 @click.option("--sql", "sql", multiple=True, metavar="LINKED_SERVICE=FILE",
               help="Back a SQL linked service (AzureSqlDatabase, SqlServer, AzureSqlDW) with a SQLite file; T-SQL is "
                    "translated. Repeatable.")
-def run(factory, pipeline_name, trigger_name, start, end, trigger_time, trigger_type, window, params, data,
-        save_storage, output, now, seed, config_path, emulator_url, storage, https, ca_bundle, secrets_path,
-        time_scale, real_time, lenient, stubs_path, junit_path, report_path, plain, quiet, sql):
+def run(**options) -> None:
     """Run an ADF pipeline offline against the emulated Azure side (started for the run, or --emulator).
 
     Shows each activity as it starts and ends (live on a terminal, plain lines otherwise), then the status and
@@ -250,111 +227,8 @@ def run(factory, pipeline_name, trigger_name, start, end, trigger_time, trigger_
       adfemu run fixtures/retrain-hourly --trigger HourlyRetrain --start 2024-06-01T00:00:00Z \\
           --end 2024-06-01T03:00:00Z --data fixtures/retrain-hourly-data --output runs.json
     """
-    from contextlib import nullcontext
-
-    import adfemu
-    from adfemu import console, progress, run_reports
-    from adfemu.runner.stubs import StubError, load_stubs
-
-    def invalid(message: str) -> None:
-        click.echo(f"adfemu run: {message}", err=True)
-        sys.exit(2)
-
-    if (pipeline_name is None) == (trigger_name is None):
-        invalid("give exactly one of --pipeline and --trigger")
-    if trigger_name and (not start or not end):
-        invalid("--trigger needs --start and --end")
-    if trigger_name and (trigger_time or trigger_type or window):
-        invalid("--trigger-time, --trigger-type and --window go with --pipeline (a single run)")
-    span = None
-    if window:
-        begin, sep, finish = window.partition("/")
-        if not sep:
-            invalid(f"--window '{window}' is not START/END")
-        span = (begin, finish)
-    secrets = {}
-    if secrets_path:
-        try:
-            with open(secrets_path, encoding="utf-8") as handle:
-                secrets = json.load(handle)
-        except (OSError, ValueError) as exc:
-            invalid(f"cannot read the secrets file {secrets_path}: {type(exc).__name__}")
-    try:
-        loaded = adfemu.load(list(factory), secrets=secrets)
-    except adfemu.FactoryError as exc:
-        for problem in exc.problems[1:]:  # the message names the first
-            click.echo(problem, err=True)
-        invalid(str(exc))
-    values = {}
-    for item in params:
-        name, sep, value = item.partition("=")
-        if not sep:
-            invalid(f"--param '{item}' is not NAME=VALUE")
-        values[name] = value
-    sql_files = {}
-    for item in sql:
-        name, sep, path = item.partition("=")
-        if not sep or not name or not path:
-            invalid(f"--sql '{item}' is not LINKED_SERVICE=FILE")
-        sql_files[name] = path
-    stubs = {}
-    if stubs_path:
-        try:
-            stubs = load_stubs(stubs_path)
-        except StubError as exc:
-            invalid(str(exc))
-    console.warnings(loaded.definitions.warnings)
-    if lenient:
-        console.say("--lenient: BES blob names without a file extension are accepted (the real service refuses them)")
-    reporter = progress.for_stream(plain=plain, quiet=quiet)
-    settings = dict(time_scale=1.0 if real_time else time_scale, secrets=secrets, stubs=stubs, now=now, seed=seed,
-                    listener=reporter, sql=sql_files)
-    try:
-        if emulator_url:
-            env = adfemu.connect(emulator_url, ca_bundle=ca_bundle, provision=config_path is None, **settings)
-        else:
-            if config_path is None and not quiet:
-                for note in loaded.emulator_config(lenient)[1]:
-                    console.say(f"provisioned: {note}")
-            env = adfemu.start(loaded, config=config_path, https=https, storage=storage, lenient=lenient, **settings)
-    except adfemu.AdfemuError as exc:
-        invalid(str(exc))
-    with env:
-        try:
-            env.load(loaded)
-            _upload_data(env, data, loaded.storage_account)
-            with reporter if isinstance(reporter, progress.LiveProgress) else nullcontext():
-                if trigger_name:
-                    result = env.run_trigger(loaded, trigger_name, start, end)
-                else:
-                    result = env.run(loaded, pipeline_name, values, trigger_time=trigger_time,
-                                     trigger_type=trigger_type, window=span)
-        except adfemu.AdfemuError as exc:
-            invalid(str(exc))
-        if save_storage:
-            console.say(f"storage: {env.save_storage(save_storage)} blob(s) written to {save_storage}")
-    runs = result.runs if trigger_name else [result]
-    for one in runs:
-        reporter.finish(one.record)
-    if trigger_name:
-        succeeded = sum(t["status"] == "Succeeded" for t in result.trigger_runs)
-        console.say(f"trigger {trigger_name}: {len(result.trigger_runs)} trigger run(s), {succeeded} succeeded")
-        for failed in (t for t in result.trigger_runs if t["status"] != "Succeeded"):
-            console.say(f"  {failed['properties'].get('WindowStartTime') or failed['properties']['TriggerTime']}: "
-                        f"{failed['status']} - {failed['message']}")
-    if output:
-        with open(output, "w", encoding="utf-8") as handle:
-            json.dump(result.record, handle, indent=2)
-    for path, render in ((junit_path, run_reports.junit), (report_path, run_reports.html)):
-        if path:
-            if trigger_name:  # one report per pipeline run: NAME-1.html, NAME-2.html ...
-                stem, dot, suffix = path.rpartition(".")
-                for n, one in enumerate(runs, 1):
-                    Path(f"{stem}-{n}.{suffix}" if dot else f"{path}-{n}").write_text(render(one.record),
-                                                                                    encoding="utf-8")
-            else:
-                Path(path).write_text(render(result.record), encoding="utf-8")
-    sys.exit(0 if result.status == "Succeeded" else 1)
+    from adfemu import run_command
+    sys.exit(run_command.main(run_command.RunOptions(**options)))
 
 
 @main.command()

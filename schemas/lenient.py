@@ -40,6 +40,7 @@ class Canonical:
     notes: list[Note] = field(default_factory=list)
     renames: dict[str, str] = field(default_factory=dict)  # canonical pointer of a renamed key -> written key
     type_notes: list[Note] = field(default_factory=list)  # discriminator values unknown or matched ignoring case
+    recased: dict[int, dict[str, str]] = field(default_factory=dict, repr=False)  # id(object) -> key -> spec value
 
     def written_pointer(self, canonical_pointer: str) -> str:
         """Map a pointer into the canonical document back to the document as written."""
@@ -94,11 +95,13 @@ class Walker:
         self._static_cache: dict[int, list[dict]] = {}
         self._dispatching: dict[int, bool] = {}     # schema id -> whether a facet of it dispatches on a value
         self._plans: dict[tuple[int, ...], _Plan] = {}
+        self._schema_plans: dict[int, _Plan] = {}
         self._keep: list[dict] = []
 
     def canonicalize(self, schema: dict, document: Any) -> Canonical:
-        result = Canonical(_copy(document))
-        result.value = self._walk(schema, result.value, "", "", result)
+        """The canonical copy of ``document`` (which is not changed): walked parts are rebuilt, the rest copied."""
+        result = Canonical(document)
+        result.value = self._walk(schema, document, "", "", result)
         return result
 
     # --- schema resolution ------------------------------------------------------------------------
@@ -154,12 +157,12 @@ class Walker:
         key = prop if prop in value else next((k for k in value if k.lower() == prop.lower()), None)
         if key is None or not isinstance(value[key], str):
             return None
-        given = value[key]
+        given = result.recased.get(id(value), {}).get(key, value[key])
         if given in disc["mapping"]:
             return disc["mapping"][given]
         for known, target in disc["mapping"].items():
             if known.lower() == given.lower():
-                value[key] = known
+                result.recased.setdefault(id(value), {})[key] = known  # the canonical copy gets the spec's value
                 result.type_notes.append(Note(f"{written}/{_escape(key)}", "ADF-W-TYPE-CASE",
                                               f"{prop} '{given}' read as '{known}' (matched case-insensitively)",
                                               hint=f"write '{known}'"))
@@ -179,7 +182,12 @@ class Walker:
         return plan
 
     def _walk(self, schema: dict, value: Any, canonical: str, written: str, result: Canonical) -> Any:
-        plan = self._plan_of(self._facets(schema, value, written, result))
+        plan = self._schema_plans.get(id(schema))  # a schema without discriminators: its plan is always the same
+        if plan is None:
+            facets = self._facets(schema, value, written, result)
+            plan = self._plan_of(facets)
+            if not self._dispatching[id(schema)]:
+                self._schema_plans[id(schema)] = plan
         if plan.secret and isinstance(value, str):
             result.notes.append(Note(written, "ADF-W-CLEAR-SECRET",
                                      "a secret is written in clear text; it is read as a SecureString",
@@ -193,13 +201,16 @@ class Walker:
             if plan.items is not None:
                 items = plan.items
                 return [self._walk(items, v, f"{canonical}/{i}", f"{written}/{i}", result) for i, v in enumerate(value)]
-            return value
+            return _copy(value)
         return self._scalar(plan, value, written, result)
 
     def _object(self, plan: _Plan, value: dict, canonical: str, written: str, result: Canonical) -> dict:
         declared, lower, extra = plan.declared, plan.lower, plan.extra
+        recased = result.recased.get(id(value))
         out: dict = {}
         for key, item in value.items():
+            if recased and key in recased:
+                item = recased[key]
             name = key
             if key not in declared and key.lower() in lower:
                 name = lower[key.lower()]
@@ -211,7 +222,7 @@ class Walker:
                     result.renames[f"{canonical}/{_escape(name)}"] = key
             sub = declared.get(name, extra)
             if sub is None:
-                out[name] = item
+                out[name] = _copy(item)
                 continue
             if "~" in key or "/" in key:
                 child_c, child_w = f"{canonical}/{_escape(name)}", f"{written}/{_escape(key)}"
@@ -261,7 +272,7 @@ class Walker:
                 and value["type"] != "Expression":
             result.notes.append(Note(f"{written}/type", "ADF-W-ENUM-CASE", f"'{value['type']}' read as 'Expression'"))
             value = dict(value, type="Expression")
-        return value
+        return _copy(value)
 
 
 def _as_studio_writes(facet: dict, value: str, match: str) -> bool:

@@ -45,10 +45,6 @@ import unicodedata
 from dataclasses import dataclass, field
 from xml.parsers import expat
 
-import elementpath
-from elementpath import XPath1Parser
-from lxml import etree
-
 from .._errors import Failure
 from .._values import XmlValue, format_double, to_text
 
@@ -458,6 +454,7 @@ def json_to_xml(obj: dict) -> XmlValue:
 
 def _lxml_tree(document: Node):
     """The lxml tree of ``document`` (built from the node model, not parsed again) and lxml element -> Node."""
+    from lxml import etree  # imported on first use: every command imports the functions, few call xpath()
     nodes: dict = {}
 
     def build(node: Node, parent):
@@ -507,6 +504,8 @@ def _uri_of(prefix: str, element) -> str:
 
 
 def xpath(value: XmlValue, query: str):
+    import elementpath
+    from elementpath import XPath1Parser
     document = _document(value)
     tree, nodes = _lxml_tree(document)
     try:
@@ -527,6 +526,7 @@ def xpath(value: XmlValue, query: str):
 
 
 def _item(item, tree, nodes, document: Node):
+    from lxml import etree
     if item is tree:
         return XmlValue(serialise(document), document)
     node = nodes.get(item) if isinstance(item, etree._Element) else None

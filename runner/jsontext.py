@@ -16,9 +16,17 @@ UTF-32 LE/BE with BOM.
 No dependency beyond the standard library (and ``schemas.entities`` for the warning type). Strings are
 decoded by ``json.decoder.scanstring`` (the C scanner ``json`` itself uses); the structure is read by
 a recursive-descent scanner driven by compiled regular expressions.
+
+Speed: most files are plain JSON without duplicate keys or raw control characters. ``parse`` first reads them
+with the C ``json`` decoder (a key counter on each object catches duplicates; raw control characters, NaN and
+every syntax error make it give up) and records where values start only when a position is asked for (a
+finding's line and column), by running the position scanner then. Anything the fast reader declines is read by
+the position scanner at once, so warnings and error messages are the scanner's, as before.
 """
 from __future__ import annotations
 
+import json
+import json.scanner
 import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
@@ -74,9 +82,26 @@ class Parsed:
     source: str
     text: str
     warnings: list[Finding] = field(default_factory=list)
-    offsets: dict[str, int] = field(default_factory=dict, repr=False)      # pointer -> offset of the value
-    key_offsets: dict[str, int] = field(default_factory=dict, repr=False)  # member pointer -> offset of its key
+    _offsets: dict[str, int] | None = field(default=None, repr=False)      # pointer -> offset of the value
+    _key_offsets: dict[str, int] | None = field(default=None, repr=False)  # member pointer -> offset of its key
     _starts: list[int] | None = field(default=None, repr=False)
+
+    @property
+    def offsets(self) -> dict[str, int]:
+        if self._offsets is None:
+            self._locate()
+        return self._offsets
+
+    @property
+    def key_offsets(self) -> dict[str, int]:
+        if self._key_offsets is None:
+            self._locate()
+        return self._key_offsets
+
+    def _locate(self) -> None:
+        """Positions of a document the fast reader read: the position scanner, run when first asked."""
+        scanned = _scan(self.text, self.source)
+        self._offsets, self._key_offsets = scanned._offsets, scanned._key_offsets
 
     def line_col(self, offset: int) -> tuple[int, int]:
         """1-based (line, column) of a character offset into ``text``."""
@@ -87,17 +112,23 @@ class Parsed:
 
     def resolve(self, pointer: str) -> str:
         """The pointer itself when it exists in the document, else its deepest existing ancestor."""
+        return self._find(pointer)[0]
+
+    def _find(self, pointer: str) -> tuple[str, int, int | None]:
+        """(resolved pointer, offset of its value, offset of its key or None)."""
         if pointer and not pointer.startswith("/"):
             raise ValueError(f"not a JSON pointer: {pointer!r} (it must be empty or start with '/')")
-        offsets = self.offsets
+        if self._offsets is None:
+            return _follow(self.text, pointer)  # read by the fast reader: walk to that one value
+        offsets = self._offsets
         while pointer not in offsets:
             if not pointer:
-                return ""
+                return "", 0, None
             pointer = pointer[:pointer.rfind("/")]
-        return pointer
+        return pointer, offsets[pointer], self._key_offsets.get(pointer)
 
     def offset(self, pointer: str) -> int:
-        return self.offsets.get(self.resolve(pointer), 0)
+        return self._find(pointer)[1]
 
     def position(self, pointer: str) -> tuple[int, int]:
         """(line, column) where the value at ``pointer`` starts; for a pointer that does not exist, where
@@ -107,9 +138,8 @@ class Parsed:
     def key_position(self, pointer: str) -> tuple[int, int]:
         """Like ``position``, but for an object member the position of its key (where an editor would put
         "unknown property" marks); for array items and the root, the value's position."""
-        resolved = self.resolve(pointer)
-        offset = self.key_offsets.get(resolved)
-        return self.line_col(offset if offset is not None else self.offsets.get(resolved, 0))
+        _, offset, key_offset = self._find(pointer)
+        return self.line_col(key_offset if key_offset is not None else offset)
 
     def pointers(self) -> Iterator[str]:
         """Every pointer in the document, in text order."""
@@ -125,13 +155,105 @@ def _describe(text: str, i: int) -> str:
     return f"U+{ord(c):04X}"
 
 
+_SKIP = json.scanner.make_scanner(json.JSONDecoder())  # the C scanner: (value, end) of the value at an offset
+
+
+def _follow(text: str, pointer: str) -> tuple[str, int, int | None]:
+    """Walk ``text`` (JSON the C decoder accepted: no duplicate keys) down ``pointer``, skipping the values beside
+    it with the C scanner: (deepest existing pointer, its value's offset, its key's offset or None)."""
+    i = _WS(text, 0).end()
+    resolved, key_offset = "", None
+    for token in (unescape_token(t) for t in pointer.split("/")[1:]) if pointer else ():
+        c = text[i:i + 1]
+        found = None
+        if c == "{":
+            j = _WS(text, i + 1).end()
+            while text.startswith('"', j):
+                key_start = j
+                key, j = scanstring(text, j + 1, True)
+                j = _COLON(text, j).end()
+                if key == token:
+                    found = (j, key_start)
+                    break
+                j = _AFTER_MEMBER(text, _SKIP(text, j)[1])
+                if j.lastindex == 2:
+                    break
+                j = j.end()
+        elif c == "[" and token.isdigit() and token == str(int(token)):
+            j, index = _WS(text, i + 1).end(), int(token)
+            if not text.startswith("]", j):
+                for n in range(index + 1):
+                    if n == index:
+                        found = (j, None)
+                        break
+                    m = _AFTER_ITEM(text, _SKIP(text, j)[1])
+                    if m.lastindex == 2:
+                        break
+                    j = m.end()
+        if found is None:
+            break
+        i, key_offset = found
+        resolved += "/" + escape_token(token)
+    return resolved, i, key_offset
+
+
+class _Declined(Exception):
+    """The fast reader leaves this text to the position scanner."""
+
+
+def _count_keys(pairs: list) -> dict:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        raise _Declined  # a duplicate key: the scanner reports it
+    return obj
+
+
+def _decline(_constant: str):
+    raise _Declined  # NaN, Infinity: not JSON; the scanner says so
+
+
+_FAST = json.JSONDecoder(object_pairs_hook=_count_keys, parse_constant=_decline, strict=True)
+
+
+def _fast(text: str) -> Any:
+    """The C decoder's reading, or ``_Declined``; a value only for text the scanner reads identically."""
+    try:
+        return _FAST.decode(text)
+    except (ValueError, RecursionError):
+        raise _Declined from None
+
+
 def parse(text: str, source: str = "<string>") -> Parsed:
     """Parse ``text`` (see the module docstring); raise ``JsonTextError`` on a syntax error."""
     if text.startswith("\ufeff"):
         text = text[1:]
-    result = Parsed(value=None, source=source, text=text)
-    offsets = result.offsets
-    key_offsets = result.key_offsets
+    if text:
+        try:
+            value = _fast(text)
+            if text.count("{") + text.count("[") <= MAX_DEPTH or not _too_deep(value):
+                return Parsed(value=value, source=source, text=text)
+        except _Declined:
+            pass
+    return _scan(text, source)
+
+
+def _too_deep(value: Any) -> bool:
+    """More than MAX_DEPTH nested arrays and objects (the scanner's error, with its position)."""
+    stack = [(value, 1)]
+    while stack:
+        current, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return True
+        children = current.values() if type(current) is dict else current if type(current) is list else ()
+        stack.extend((c, depth + 1) for c in children if type(c) in (dict, list))
+    return False
+
+
+def _scan(text: str, source: str) -> Parsed:
+    """The position scanner: the value, the offset of every value and key, the warnings, or JsonTextError."""
+    result = Parsed(value=None, source=source, text=text, _offsets={}, _key_offsets={})
+    offsets = result._offsets
+    key_offsets = result._key_offsets
     warnings = result.warnings
     n = len(text)
     ws = _WS

@@ -10,6 +10,7 @@ behaviours no source confirms (inferred) are tested as adfemu implements them.
 """
 from __future__ import annotations
 
+import base64
 import json
 import random
 import re
@@ -592,19 +593,23 @@ EXAMPLES = {
         ("uriComponentToString('https%3A%2F%2Fcontoso.com')", "https://contoso.com"),
         ("uriComponentToBinary('https%3A%2F%2Fcontoso.com')",
          {"$content-type": "application/octet-stream", "$content": "aHR0cHM6Ly9jb250b3NvLmNvbQ=="}),
-        ("xml('<name>Sophia Owen</name>')", "<name>Sophia Owen</name>"),
-        ("xml(json('{\"person\": {\"name\": \"Sophia Owen\", \"city\": \"Seattle\"}}'))",
+        ("string(xml('<name>Sophia Owen</name>'))", "<name>Sophia Owen</name>"),
+        ("xml('<name>Sophia Owen</name>')", {"$content-type": "application/xml;charset=utf-8",
+                                             "$content": "PG5hbWU+U29waGlhIE93ZW48L25hbWU+"}),
+        ("string(xml(json('{\"person\": {\"name\": \"Sophia Owen\", \"city\": \"Seattle\"}}')))",
          "<person><name>Sophia Owen</name><city>Seattle</city></person>"),
         ("json(xml('<root><person id=\"1\"><name>Sophia Owen</name><occupation>Engineer</occupation></person>"
          "</root>'))", {"root": {"person": {"@id": "1", "name": "Sophia Owen", "occupation": "Engineer"}}}),
-        (f"xpath(xml({lit(ITEMS_XML)}), 'sum(/produce/item/count)')", 30),
-        (f"xpath(xml({lit(ITEMS_XML)}), '/produce/item/name')", ["<name>Gala</name>", "<name>Honeycrisp</name>"]),
+        (f"xpath(xml({lit(ITEMS_XML)}), 'sum(/produce/item/count)')", 30.0),
+        (f"xpath(xml({lit(ITEMS_XML)}), '/produce/item/name')",
+         [{"$content-type": "application/xml;charset=utf-8", "$content": "PG5hbWU+R2FsYTwvbmFtZT4="},
+          {"$content-type": "application/xml;charset=utf-8", "$content": "PG5hbWU+SG9uZXljcmlzcDwvbmFtZT4="}]),
         (f"xpath(xml({lit(ITEMS_XML)}), 'string(/produce/item[count > 15]/name)')", "Gala"),
-        (f"xpath(xml({lit(ITEMS_XML)}), 'count(//item[type=\"apple\"])')", 2),
+        (f"xpath(xml({lit(ITEMS_XML)}), 'count(//item[type=\"apple\"])')", 2.0),
         (f"xpath(xml({lit(ITEMS_XML)}), '/produce/item[2]/name/text()')", ["Honeycrisp"]),
         (f"xpath(xml({lit(ITEMS_XML)}), 'boolean(//item[name=\"Fuji\"])')", False),
         ("xpath(xml('<a x=\"1\"><b x=\"2\"/></a>'), '//@x')", ["1", "2"]),
-        ("xpath(xml('<r xmlns=\"urn:x\"><v>5</v></r>'), 'number(/*[local-name()=\"r\"]/*[local-name()=\"v\"])')", 5),
+        ("xpath(xml('<r xmlns=\"urn:x\"><v>5</v></r>'), 'number(/*[local-name()=\"r\"]/*[local-name()=\"v\"])')", 5.0),
     ],
     "math": [
         ("add(1, 1.5)", 2.5), ("add(-1, 1)", 0),
@@ -880,50 +885,194 @@ def test_evaluate_value_on_any_string_returns_or_raises_expression_error(text):
 
 
 # --- XML -------------------------------------------------------------------------------------------------
+# Public evidence: IllogicApps (ScoreUnder/IllogicApps) XmlConversionTests.fs and ManipulationFunctionsTests.fs,
+# recorded against real Logic Apps (the expression engine ADF shares); MicrosoftDocs/azure-docs issue 113084 (xpath
+# nodes as {"$content-type": "application/xml;charset=utf-8", "$content": ...}); Json.NET's "Converting between JSON
+# and XML" (newtonsoft.com) for the @/#text/#cdata-section/?xml conventions; the Logic Apps function reference, xpath
+# examples (a node in a default namespace keeps its xmlns).
 
 XPATH_DOC = lit('<?xml version="1.0"?><produce><item><name>Gala</name><count>20</count></item>'
                 '<item><name>Honeycrisp</name><count>10</count></item><item kind="x">t<name>Pear</name>u</item>'
                 '</produce>')
+XML_TYPE = "application/xml;charset=utf-8"
+
+
+def xml_texts(value):
+    """The XML text of each {"$content-type": "application/xml...", "$content": ...} in an xpath() result."""
+    assert all(v["$content-type"] == XML_TYPE for v in value), value
+    return [base64.b64decode(v["$content"]).decode("utf-8") for v in value]
 
 
 @pytest.mark.parametrize("query, expected", [
     ("/produce/item[last()]/name", ["<name>Pear</name>"]),
+    ("(//name)[2]", ["<name>Honeycrisp</name>"]),
+    ("//item/count[. > 15]/../name | //item[@kind]/name", ["<name>Gala</name>", "<name>Pear</name>"]),
+    ("/", ['<?xml version="1.0"?><produce><item><name>Gala</name><count>20</count></item><item><name>Honeycrisp'
+           '</name><count>10</count></item><item kind="x">t<name>Pear</name>u</item></produce>']),
+    ("produce/item[1]/name", ["<name>Gala</name>"]),   # relative to the document node, as in .NET
+])
+def test_xpath_nodes_are_xml_values(query, expected):
+    assert xml_texts(ev(f"xpath(xml({XPATH_DOC}), {lit(query)})")) == expected
+
+
+@pytest.mark.parametrize("query, expected", [
     ("//item[position() > 1]/name/text()", ["Honeycrisp", "Pear"]),
-    ("count(/produce/item)", 3),
+    ("count(/produce/item)", 3.0),
     ("sum(//count) div 4", 7.5),
-    ("/produce/item[count=10]/name", ["<name>Honeycrisp</name>"]),
     ("string(//item/@kind)", "x"),
     ("(//name)[2]/text()", ["Honeycrisp"]),
     ("//item[name='Gala']/following-sibling::item/name/text()", ["Honeycrisp", "Pear"]),
     ("//count/../name/text()", ["Gala", "Honeycrisp"]),
     ("//item[3]/text()", ["t", "u"]),
+    ("//@kind", ["x"]),
     ("concat(//name, '-', string-length(//name))", "Gala-4"),
     ("translate('abc', 'ab', 'A')", "Ac"),
     ("substring('12345', 2, 3)", "234"),
     ("normalize-space('  a   b ')", "a b"),
-    ("round(2.5) + floor(-1.5) + ceiling(0.2)", 2),
+    ("round(2.5) + floor(-1.5) + ceiling(0.2)", 2.0),
     ("5 mod 3 = 2 and not(//missing)", True),
-    ("//item/count[. > 15]/../name | //item[@kind]/name", ["<name>Gala</name>", "<name>Pear</name>"]),
-    ("/", ['<produce><item><name>Gala</name><count>20</count></item><item><name>Honeycrisp</name><count>10</count>'
-           '</item><item kind="x">t<name>Pear</name>u</item></produce>']),
+    ("//item[name='Fuji']", []),
 ])
-def test_xpath(query, expected):
+def test_xpath_values(query, expected):
     result = ev(f"xpath(xml({XPATH_DOC}), {lit(query)})")
     assert result == expected and type(result) is type(expected)
 
 
-def test_xml_json_conversions():
-    assert ev("json(xml('<a>t<b>1</b>u<b/></a>'))") == {"a": {"b": ["1", None], "#text": ["t", "u"]}}
-    assert ev("json(xml('<?xml version=\"1.0\" encoding=\"utf-8\"?><a/>'))") == \
-        {"?xml": {"@version": "1.0", "@encoding": "utf-8"}, "a": None}
-    assert ev("xml(json('{\"a\": {\"#text\": \"t\", \"@k\": true, \"c\": null, \"d\": [1, {\"e\": 2.5}]}}'))") == \
-        '<a k="true">t<c /><d>1</d><d><e>2.5</e></d></a>'
-    assert ev("string(xml('<a>1</a>'))") == "<a>1</a>"
+def test_xpath_as_logic_apps_gives_it():
+    """IllogicApps ManipulationFunctionsTests ("xpath test cases"), recorded against Logic Apps."""
+    doc = "xml('<r><a>this is a</a><b>second</b><c>number c</c></r>')"
+    assert ev(f"xpath({doc}, '/r/b')") == [{"$content-type": XML_TYPE, "$content": "PGI+c2Vjb25kPC9iPg=="}]
+    assert [v["$content"] for v in ev(f"xpath({doc}, '/r/*')")] == [
+        "PGE+dGhpcyBpcyBhPC9hPg==", "PGI+c2Vjb25kPC9iPg==", "PGM+bnVtYmVyIGM8L2M+"]
+    assert ev(f"xpath({doc}, '/r/*/text()')") == ["this is a", "second", "number c"]
+    total = ev("xpath(xml(json('{\"r\":{\"v\":[1,2,3,4,5]}}')),'sum(/r/v)')")
+    assert total == 15.0 and type(total) is float
+    with pytest.raises(ExpressionError, match="XML"):
+        ev("xpath('<r><a>this is a</a></r>','/r/*')")
+
+
+def test_xpath_nodes_keep_the_documents_prefixes_and_default_namespace():
+    """Logic Apps function reference, xpath examples 5-8: the node keeps xmlns="..."; no ElementTree ns0: prefixes."""
+    doc = lit('<?xml version="1.0"?><file xmlns="https://contoso.com"><location>Paris</location></file>')
+    for query in ('/*[name()="file"]/*[name()="location"]',
+                  '/*[local-name()="file" and namespace-uri()="https://contoso.com"]/*[local-name()="location"]'):
+        assert xml_texts(ev(f"xpath(xml({doc}), {lit(query)})")) == ['<location xmlns="https://contoso.com">Paris</location>']
+    assert ev(f"xpath(xml({doc}), 'string(/*[name()=\"file\"]/*[name()=\"location\"])')") == "Paris"
+    prefixed = lit('<p:file xmlns:p="urn:p" xmlns:q="urn:q"><p:location q:at="1">Paris<p:x/></p:location></p:file>')
+    assert xml_texts(ev(f"xpath(xml({prefixed}), '//*[local-name()=\"location\"]')")) == [
+        '<p:location q:at="1" xmlns:p="urn:p" xmlns:q="urn:q">Paris<p:x /></p:location>']
+
+
+def test_an_xpath_node_can_be_queried_again():
+    node = "first(xpath(xml('<a><b n=\"1\">x</b></a>'), '/a/b'))"
+    assert ev(f"xpath({node}, 'string(/b/@n)')") == "1"
+    assert ev(f"string(xml({node}))") == '<b n="1">x</b>'
+    item = ev(node)  # as it reaches a ForEach: JSON
+    assert ev("xpath(item(), 'name(/*)')", ctx(item=item)) == "b"
+
+
+@pytest.mark.parametrize("text, expected", [
+    # IllogicApps XmlConversionTests (StringifiedXmlTest): the text is .NET's OuterXml
+    ("<root/>", "<root />"),
+    ('<root><node1 attr="x"/><node2 attr2="y"><innermost innerattr="o&quot;h">wow<break/>wowow</innermost></node2>'
+     "</root>", '<root><node1 attr="x" /><node2 attr2="y"><innermost innerattr="o&quot;h">wow<break />wowow'
+     "</innermost></node2></root>"),
+    ("<root>a<!--b-->c<!--d--><e><![CDATA[Testing]]><!-- one big comment --></e>f</root>",
+     "<root>a<!--b-->c<!--d--><e><![CDATA[Testing]]><!-- one big comment --></e>f</root>"),
+    ('<?xml version="1.0" encoding="utf-8"?><root/>', '<?xml version="1.0" encoding="utf-8"?><root />'),
+    ("<root> a <!-- b --> c </root>", "<root> a <!-- b --> c </root>"),
+    ("<root> <!-- a --> b <!-- c --> </root>", "<root><!-- a --> b <!-- c --></root>"),
+    ("<root><![CDATA[<!--]]>testing<![CDATA[-->]]></root>", "<root><![CDATA[<!--]]>testing<![CDATA[-->]]></root>"),
+    ('<aaa:root xmlns:aaa="test" />', '<aaa:root xmlns:aaa="test" />'),
+    ("<root>&#65;</root>", "<root>A</root>"),
+    ("<e></e>", "<e></e>"),
+])
+def test_xml_as_text_is_what_dotnet_writes(text, expected):
+    assert evaluate_value(f"@{{xml({lit(text)})}}", ctx()) == expected
+
+
+def test_xml_as_a_value_is_an_xml_content_object():
+    """IllogicApps XmlConversionTests (XmlOfXmlTest, ObjectOfXmlTest, XmlOfBinaryIgnoresContentTypeTest)."""
+    assert ev("xml(xml('<root/>'))") == {"$content-type": XML_TYPE, "$content": "PHJvb3QgLz4="}
+    assert ev("xml(json('{\"cow\":\"moo\"}'))") == {"$content-type": XML_TYPE, "$content": "PGNvdz5tb288L2Nvdz4="}
+    assert ev("string(xml(json('{\"$content\":\"PGEvPg==\",\"$content-type\":\"text/plain\"}')))") == "<a />"
+
+
+@pytest.mark.parametrize("text, expected", [
+    # IllogicApps XmlConversionTests, recorded against Logic Apps (Json.NET's SerializeXmlNode)
+    ("<root>Testing</root>", {"root": "Testing"}),
+    ("<a><a/>t<a/></a>", {"a": {"a": [None, None], "#text": "t"}}),
+    ('<r xmlns:mmm="zzz"><z/><mmm:x/>c<v/><b/>n<m/>a</r>',
+     {"r": {"@xmlns:mmm": "zzz", "z": None, "mmm:x": None, "#text": ["c", "n", "a"], "v": None, "b": None, "m": None}}),
+    ('<mmm:r xmlns:mmm="zzz"><z/></mmm:r>', {"mmm:r": {"@xmlns:mmm": "zzz", "z": None}}),
+    ("<root><![CDATA[testing]]><![CDATA[testing2]]></root>", {"root": {"#cdata-section": ["testing", "testing2"]}}),
+    ('<?xml version="1.0" encoding="utf-8"?><root/>', {"?xml": {"@version": "1.0", "@encoding": "utf-8"}, "root": None}),
+    ("<root>a<!--b-->c<!--d--><e><![CDATA[Testing]]><!-- one big comment --></e>f</root>",
+     {"root": {"#text": ["a", "c", "f"], "#comment": [], "e": {"#cdata-section": "Testing"}}}),
+    ("<root>a<!--b-->c<!--d--><e></e>f</root>", {"root": {"#text": ["a", "c", "f"], "#comment": [], "e": ""}}),
+    ("<root><c><!--b--><!--d--><!--e--></c><!--e--></root>", {"root": {"c": {"#comment": []}}}),
+    ("<root>ac<!--d--><e><![CDATA[Testing]]></e>f</root>", {"root": {"#text": ["ac", "f"],
+                                                                   "e": {"#cdata-section": "Testing"}}}),
+    ("<root>ac<!--big comment--><e><!-- one big comment --></e>f</root>", {"root": {"#text": ["ac", "f"], "e": {}}}),
+    ('<root><node1 attr="x"/><node2 attr2="y"><innermost innerattr="o&quot;h">wow<break/>wowow</innermost></node2>'
+     "</root>", {"root": {"node1": {"@attr": "x"}, "node2": {"@attr2": "y", "innermost": {
+         "@innerattr": 'o"h', "#text": ["wow", "wowow"], "break": None}}}}),
+    ('<thing:root xmlns:thing="namespace"/>', {"thing:root": {"@xmlns:thing": "namespace"}}),
+    ("<root>      </root>", {"root": ""}),
+])
+def test_json_of_xml_is_what_json_net_gives(text, expected):
+    result = ev(f"json(xml({lit(text)}))")
+    assert result == expected
+    assert list(result) == list(expected)  # the order of the properties too
+
+
+@pytest.mark.parametrize("json_text, expected", [
+    # IllogicApps XmlConversionTests (StringifiedXmlOfJsonTest, StringifiedXmlJsonRoundTrippingTest)
+    ('{"ro>ot": "text"}', "<ro_x003E_ot>text</ro_x003E_ot>"),
+    ('{"ro ot": "text"}', "<ro_x0020_ot>text</ro_x0020_ot>"),
+    ('{"root": "te<xt"}', "<root>te&lt;xt</root>"),
+    ('{"root": "te&xt"}', "<root>te&amp;xt</root>"),
+    ('{"root": {"@attr": "te>xt"}}', '<root attr="te&gt;xt" />'),
+    ('{"root": {"#comment": "-->test"}}', "<root><_x0023_comment>--&gt;test</_x0023_comment></root>"),
+    ('{"a": {"#text": "t", "@k": true, "c": null, "d": [1, {"e": 2.5}]}}', '<a k="true">t<c /><d>1</d><d><e>2.5</e></d></a>'),
+    ('{"1a": 1}', "<_x0031_a>1</_x0031_a>"),
+])
+def test_xml_of_json_is_what_json_net_gives(json_text, expected):
+    assert ev(f"string(xml(json({lit(json_text)})))") == expected
+
+
+def test_xml_json_round_trips():
+    """IllogicApps XmlConversionTests (StringifiedXmlJsonRoundTrippingTest)."""
+    assert ev("string(xml(json(xml('<root><i a=\"o&quot;h\">wow<break/>wowow</i></root>'))))") == \
+        '<root><i a="o&quot;h">wowwowow<break /></i></root>'
+    assert ev("string(xml(json(xml('<root> a <!-- b --> c </root>'))))") == "<root> a  c </root>"
+    assert ev("string(xml(json(xml('<root>ac<!--big comment--><e><!-- one big comment --></e>f</root>'))))") == \
+        "<root>acf<e /></root>"
+    assert ev("json(xml(json('{\"animals\":{\"cow\":\"moo\",\"birds\":[\"cheep\",\"tweet\"]}}')))") == \
+        {"animals": {"cow": "moo", "birds": ["cheep", "tweet"]}}
+
+
+def test_xml_errors():
     assert evaluate_value("x@{xml('<a>1</a>')}", ctx()) == "x<a>1</a>"
     with pytest.raises(ExpressionError, match="exactly one property"):
         ev("xml(json('{\"a\": 1, \"b\": 2}'))")
-    with pytest.raises(ExpressionError, match="not a valid XML name"):
-        ev("xml(json('{\"1a\": 1}'))")
+    with pytest.raises(ExpressionError, match="undeclared prefix"):
+        ev("xml('<aaa:root />')")     # IllogicApps InvalidXmlTest
+    with pytest.raises(ExpressionError, match="not valid XML"):
+        ev("xml('<one/><two/>')")
+    with pytest.raises(ExpressionError, match="CDATA"):
+        ev("xml(json('{\"root\": {\"#cdata-section\": \"]]>test\"}}'))")  # IllogicApps InvalidXmlOfJsonTest
+
+
+def test_xml_is_read_without_entities_or_network():
+    """A DOCTYPE is refused before its entities are read: no billion laughs, no external entity, no network."""
+    laughs = '<!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><l>&b;</l>'
+    external = '<!DOCTYPE l [<!ENTITY e SYSTEM "file:///etc/passwd">]><l>&e;</l>'
+    for text in (laughs, external):
+        with pytest.raises(ExpressionError, match="DOCTYPE"):
+            ev(f"xml({lit(text)})")
+    with pytest.raises(ExpressionError, match="not valid XML"):
+        ev("xml('<l>&e;</l>')")  # an entity never declared
 
 
 def test_the_package_imports_neither_flask_nor_the_emulator():

@@ -4,7 +4,10 @@ Values are plain Python: ``None``, ``bool``, ``int`` (64-bit range enforced by t
 ``float``, ``str``, ``list``, ``dict``; plus two internal kinds that only functions produce:
 ``bytes`` for binary content (``binary()``, ``base64ToBinary()``, ...) and ``XmlValue`` for the result of
 ``xml()``. At the boundary (``Expression.evaluate``) both become JSON: binary as
-``{"$content-type": "application/octet-stream", "$content": "<base64>"}``, XML as its text.
+``{"$content-type": "application/octet-stream", "$content": "<base64>"}``, XML as
+``{"$content-type": "application/xml;charset=utf-8", "$content": "<base64 of its text>"}`` (the form ADF gives an
+XML value; IllogicApps' XmlConversionTests, recorded against Logic Apps); ``string()`` and ``@{...}`` give XML as its
+text.
 """
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ INT64_MIN = -(2 ** 63)
 INT64_MAX = 2 ** 63 - 1
 
 BINARY_CONTENT_TYPE = "application/octet-stream"
+XML_CONTENT_TYPE = "application/xml;charset=utf-8"
 
 
 class XmlValue:
@@ -28,7 +32,7 @@ class XmlValue:
 
     def __init__(self, text: str, root=None):
         self.text = text
-        self._root = root  # xml.etree element, parsed on demand
+        self._root = root  # the document as functions._xml reads it, on demand
 
     def __eq__(self, other):
         return isinstance(other, XmlValue) and other.text == self.text
@@ -105,7 +109,7 @@ def to_external(value: Any) -> Any:
     if kind is bytes:
         return {"$content-type": BINARY_CONTENT_TYPE, "$content": base64.b64encode(value).decode("ascii")}
     if kind is XmlValue:
-        return value.text
+        return {"$content-type": XML_CONTENT_TYPE, "$content": base64.b64encode(value.text.encode("utf-8")).decode("ascii")}
     if kind is list:
         if any(type(v) in (bytes, XmlValue, list, dict) for v in value):
             return [to_external(v) for v in value]

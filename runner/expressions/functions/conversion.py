@@ -191,8 +191,17 @@ def xml(value):
     raise fail_type("xml", 0, value, "a string or an object")
 
 
+def _is_xml_content(value: dict) -> bool:
+    """An XML value that went through JSON (an item of an xpath() result in a ForEach, an activity output)."""
+    kind = value.get("$content-type")
+    return type(kind) is str and kind.split(";")[0].strip().lower() in ("application/xml", "text/xml") \
+        and type(value.get("$content")) is str
+
+
 @function("xpath", 2)
 def xpath(document, expression):
+    if type(document) is dict and _is_xml_content(document):
+        document = _xml.from_content("xpath", document)
     if type(document) is not XmlValue:
         raise fail_type("xpath", 0, document, "XML (the result of xml())")
     return _xml.xpath(document, want_str("xpath", 1, expression))

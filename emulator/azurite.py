@@ -1,12 +1,14 @@
 """Azurite lifecycle: start the blob service from ``node_modules`` on a free loopback port.
 
-Azurite is the real Azure Storage emulator. adfemu starts it with in-memory persistence on
-port 0 and learns the port from the line Azurite prints ("successfully listens on ..."),
-so two test workers never race for a port. It runs in its own process group, which is
-what ``stop`` signals: the node process and anything it spawned go together.
+Azurite is the real Azure Storage emulator. adfemu starts it on a folder (``location``: a temporary one, or
+``DIR/azurite`` with ``--state DIR``) on port 0 and learns the port from the line Azurite prints
+("successfully listens on ..."), so two test workers never race for a port. It runs in its own process group,
+which is what ``stop`` signals: the node process and anything it spawned go together. ``Supervisor`` owns it
+from one thread and restarts it when it dies (a watchdog), on the same port and folder.
 """
 from __future__ import annotations
 
+import logging
 import os
 import queue
 import re
@@ -21,6 +23,9 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
+
+log = logging.getLogger(__name__)
 
 DEV_ACCOUNT = "devstoreaccount1"
 DEV_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
@@ -122,6 +127,8 @@ class Azurite:
     executable: str | None = None
     location: str | None = None
     url: str | None = None
+    preferred_port: int = 0  # tried first (e.g. the port of the previous run with --state), else a free one
+    inherit_fds: tuple[int, ...] = ()  # descriptors Azurite keeps open for its life (the state folder's lock)
     _proc: subprocess.Popen | None = field(default=None, repr=False)
     _pump: threading.Thread | None = field(default=None, repr=False)
     _workdir: tempfile.TemporaryDirectory | None = field(default=None, repr=False)
@@ -136,6 +143,15 @@ class Azurite:
         return self._port
 
     def start(self, timeout: float = _START_TIMEOUT) -> "Azurite":
+        if self._port == 0 and self.preferred_port:
+            self._port = self.preferred_port
+            try:
+                return self._start(timeout)
+            except AzuriteError:  # taken meanwhile: any free port
+                self._port = 0
+        return self._start(timeout)
+
+    def _start(self, timeout: float) -> "Azurite":
         exe = self.executable or find_azurite_blob()
         _needs_node(exe)
         if self._workdir is None:
@@ -147,7 +163,8 @@ class Azurite:
         try:
             self._proc = subprocess.Popen(cmd, cwd=self._workdir.name, env=env, stdout=subprocess.PIPE,
                                           stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                          start_new_session=True, text=True, preexec_fn=_die_with_parent)
+                                          start_new_session=True, text=True, preexec_fn=_die_with_parent,
+                                          pass_fds=self.inherit_fds)
         except OSError as exc:
             self._cleanup()
             raise AzuriteError(f"cannot run {exe}: {exc.strerror}") from None
@@ -156,7 +173,9 @@ class Azurite:
             self._port = int(self.url.rsplit(":", 1)[1])
             wait_until_answers(self.url, timeout)
         except BaseException:
-            self.stop()
+            self._halt()
+            if self.url is None:  # never started: a temporary folder goes (a restart keeps its blobs)
+                self._cleanup()
             raise
         return self
 
@@ -164,7 +183,17 @@ class Azurite:
         """Stop and start again on the same port and folder (blobs kept), with ``accounts`` added."""
         self.accounts = {**self.accounts, **(accounts or {})}
         self._halt()
-        return self.start(timeout)
+        return self._start(timeout)
+
+    @property
+    def exited(self) -> int | None:
+        """The exit status when the process has ended on its own (None while it runs or when stopped)."""
+        proc = self._proc
+        return proc.poll() if proc is not None else None
+
+    @property
+    def folder(self) -> str | None:
+        return self.location or (self._workdir.name if self._workdir else None)
 
     def _read_listen_url(self, timeout: float) -> str:
         lines: queue.Queue[str | None] = queue.Queue()
@@ -239,13 +268,27 @@ class Azurite:
 class Supervisor:
     """Owns one Azurite from a long-lived thread of its own: start, restart and stop run there, so the
     parent-death signal (which Linux ties to the starting *thread*) fires only when the process goes, even when
-    a restart is asked for from a short-lived request thread."""
+    a restart is asked for from a short-lived request thread.
 
-    def __init__(self, azurite: Azurite):
+    A watchdog thread checks every ``interval`` seconds that Azurite still runs; when it has died, it is started
+    again on the same port and folder (so blobs survive), the restart is logged and counted, and ``on_restart``
+    (given the moment of the death) reports whether the blobs written before it are still there."""
+
+    def __init__(self, azurite: Azurite, interval: float = 0.5,
+                 on_restart: Callable[[float], tuple[int, int]] | None = None, kept_after_stop: bool = False):
         self.azurite = azurite
+        self.interval = interval
+        self.on_restart = on_restart
+        self.kept_after_stop = kept_after_stop  # the folder outlives the emulator (``--state``)
+        self.restarts = 0
+        self.last_restart: str | None = None
+        self.last_exit: int | None = None
+        self.checked: tuple[int, int] = (0, 0)  # (blobs checked, blobs missing) after the last restart
+        self._stopping = threading.Event()
         self._tasks: queue.Queue = queue.Queue()
         self._thread = threading.Thread(target=self._serve, name="azurite-supervisor", daemon=True)
         self._thread.start()
+        self._watchdog = threading.Thread(target=self._watch, name="azurite-watchdog", daemon=True)
 
     def _serve(self) -> None:
         while True:
@@ -267,13 +310,58 @@ class Supervisor:
         return result
 
     def start(self) -> Azurite:
-        return self._run(self.azurite.start)
+        started = self._run(self.azurite.start)
+        self._watchdog.start()
+        return started
 
     def add_accounts(self, accounts: dict[str, str]) -> None:
         """Restart with more accounts (same port, blobs kept)."""
         self._run(lambda: self.azurite.restart(accounts))
 
+    def _watch(self) -> None:
+        while not self._stopping.wait(self.interval):
+            if self.azurite.exited is None:
+                continue
+            died = time.time()
+            try:
+                code = self._run(self._revive)
+            except Exception as exc:  # noqa: BLE001 - tried again at the next tick
+                log.error("storage: Azurite exited and could not be restarted: %s", exc)
+                continue
+            if code is None:
+                continue
+            self.restarts += 1
+            self.last_exit, self.last_restart = code, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            log.warning("storage: Azurite exited (status %s) and was restarted at %s (restart %d)",
+                        code, self.azurite.url, self.restarts)
+            if self.on_restart is not None:
+                try:
+                    self.checked = self.on_restart(died)
+                except Exception as exc:  # noqa: BLE001 - storage down again: the next restart checks
+                    log.warning("storage: could not check the blobs after the restart: %s", exc)
+                if self.checked[1]:
+                    log.warning("storage: %d of the %d blobs written last before Azurite exited are gone",
+                                self.checked[1], self.checked[0])
+
+    def _revive(self) -> int | None:
+        """On the supervisor thread: restart a dead Azurite; its exit status, or None when it runs after all."""
+        code = self.azurite.exited
+        if code is None or self._stopping.is_set():
+            return None
+        self.azurite.restart()
+        return code
+
+    def status(self) -> dict:
+        """For ``/_emulator/health``: who started storage, where its blobs are, and its restarts."""
+        checked, missing = self.checked
+        return {"startedByAdfemu": True, "location": self.azurite.folder, "keptAfterStop": self.kept_after_stop,
+                "restarts": self.restarts, "lastRestart": self.last_restart, "lastExitStatus": self.last_exit,
+                "dataKept": missing == 0, "blobsChecked": checked, "blobsMissing": missing}
+
     def stop(self) -> None:
+        self._stopping.set()
+        if self._watchdog.is_alive():
+            self._watchdog.join(timeout=10)
         if not self._thread.is_alive():
             return
         try:

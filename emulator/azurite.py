@@ -354,7 +354,8 @@ class Supervisor:
     def status(self) -> dict:
         """For ``/_emulator/health``: who started storage, where its blobs are, and its restarts."""
         checked, missing = self.checked
-        return {"startedByAdfemu": True, "location": self.azurite.folder, "keptAfterStop": self.kept_after_stop,
+        return {"startedByAdfemu": True, "pid": self.azurite.pid, "location": self.azurite.folder,
+                "keptAfterStop": self.kept_after_stop,
                 "restarts": self.restarts, "lastRestart": self.last_restart, "lastExitStatus": self.last_exit,
                 "dataKept": missing == 0, "blobsChecked": checked, "blobsMissing": missing}
 

@@ -94,8 +94,10 @@ class SqliteState(Persistence):
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self.version = _migrate(self._db, self.path)
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, StateError) as exc:
             os.close(self.lock_fd)
+            if isinstance(exc, StateError):
+                raise
             raise StateError(f"{self.path}: not a usable adfemu state file ({exc})") from None
         self._models = {row[0] for row in self._db.execute("SELECT digest FROM models")}
 
@@ -287,9 +289,10 @@ def _migrate(db: sqlite3.Connection, path: Path) -> int:
         try:
             step(db)
             db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(version + 1),))
-        except BaseException:
+        except sqlite3.Error as exc:
             db.execute("ROLLBACK")
-            raise
+            raise StateError(f"{path}: the migration from state schema {version} to {version + 1} failed ({exc}); "
+                             "the file is unchanged") from None
         db.execute("COMMIT")
         log.info("state %s migrated from schema %d to %d", path, version, version + 1)
         version += 1

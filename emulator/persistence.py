@@ -215,7 +215,9 @@ class SqliteState(Persistence):
         return {key: json.loads(value) for key, value in rows}
 
     def record(self, kind: str, key: str) -> Any:
-        return self.records(kind).get(key)
+        with self._lock:
+            row = self._db.execute("SELECT value FROM records WHERE kind = ? AND key = ?", (kind, key)).fetchone()
+        return json.loads(row[0]) if row else None
 
     def model(self, digest: str) -> bytes:
         with self._lock:

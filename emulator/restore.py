@@ -20,15 +20,31 @@ INTERRUPTED = ("Error 0000: The job was interrupted because the emulator stopped
 
 
 def saved_config(state: SqliteState, given: Config) -> Config:
-    """The config the emulator had when it stopped, plus what ``given`` adds (before Azurite starts: the storage
-    accounts it names must exist there)."""
+    """The config the emulator had when it stopped, plus what ``given`` adds (called before Azurite starts: the
+    storage accounts it names must exist there). Settings (``lenientExtensions``, ``endpoints``, ARM's
+    ``asyncOperationSeconds`` and ``pageSize``, Azure AD's ``tokenLifetimeSeconds``...) are the given config's."""
     doc = state.record("config", "current")
     if doc is None:
         return given
     try:
-        return merged(codec.decode_config(doc, state.model), given.document, given.source)
+        config = merged(codec.decode_config(doc, state.model), given.document, given.source)
     except ConfigError as exc:
         raise StateError(f"{state.path}: the saved config and {given.source} do not merge:\n{exc}") from None
+    _settings_from(given.document, config.document, COLLECTIONS)
+    for section, lists in (("resourceManager", ("subscriptions", "roleAssignments")), ("azureAd", ("tenants",))):
+        if isinstance(given.document.get(section), dict):
+            _settings_from(given.document[section], config.document.setdefault(section, {}), lists)
+    return config
+
+
+COLLECTIONS = ("workspaces", "storage", "azureAd", "resourceManager")  # merged item by item, saved items first
+
+
+def _settings_from(given: dict, document: dict, collections: tuple[str, ...]) -> None:
+    """Every key of ``document`` but its collections is as in ``given`` (a setting left out now is left out)."""
+    for key in [k for k in document if k not in collections and k not in given]:
+        del document[key]
+    document.update({k: v for k, v in given.items() if k not in collections})
 
 
 def restore(emulator: Any, state: SqliteState) -> None:

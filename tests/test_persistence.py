@@ -131,3 +131,34 @@ def test_state_folder(adfemu):
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
     assert (pytester.path / ".adfemu-state" / "azurite").is_dir()
+
+
+def test_a_restart_keeps_what_was_saved_adds_what_the_config_adds_and_takes_its_settings(tmp_path):
+    from adfemu.emulator.app import Emulator
+    from adfemu.emulator.config import from_document
+    from adfemu.emulator.storage import BlobStore
+
+    from .conftest import seed_document
+
+    def start(document: dict) -> Emulator:
+        return Emulator(from_document(document, "test", FIXTURES), BlobStore("http://127.0.0.1:9"),
+                        persistence=SqliteState(tmp_path))
+
+    def stop(emulator: Emulator) -> None:
+        emulator.close()
+        emulator.persistence.close()
+
+    first = start(seed_document())
+    _, created, _ = first.backend.put_endpoint(WS, PREDICTIVE, "saved", {"Description": "made before"})
+    stop(first)
+    document = seed_document()
+    document["lenientExtensions"] = True
+    document["workspaces"][0]["webServices"].append({"id": "a" * 32, "name": "added later", "kind": "training"})
+    second = start(document)
+    try:
+        _, _, kept = second.backend.endpoint(WS, PREDICTIVE, "saved")
+        assert (kept.primary_key, kept.description) == (created.primary_key, "made before")
+        assert second.backend.service(WS, "a" * 32)[1].name == "added later"
+        assert second.config.lenient_extensions is True
+    finally:
+        stop(second)

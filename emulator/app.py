@@ -8,8 +8,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Callable
 from importlib.metadata import PackageNotFoundError, version
+from typing import Callable
 
 from flask import Flask, g, request
 from werkzeug.exceptions import HTTPException

@@ -83,7 +83,7 @@ def check_names(container: str, blob: str, target: str | None = None) -> None:
         raise errors.ContainerSegmentInvalid(target=target)
     problem = names.blob_problem(blob)
     if problem:
-        raise errors.InvalidBlob(f"'{short(names.printable(container + '/' + blob), 120)}' ({problem})", target=target)
+        raise errors.InvalidBlob(f"'{short(names.printable(container + '/' + blob), 60)}' ({problem})", target=target)
 
 
 def account_from_base_location(base: str) -> str:

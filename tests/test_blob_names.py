@@ -59,16 +59,17 @@ def test_each_blob_name_from_the_issue_is_refused_before_anything_is_written(aml
     assert listed() == before  # nothing written, and the container still lists
 
 
-@pytest.mark.parametrize("location, code", [
-    ("blobnames/../escaped/model.ilearner", "InvalidBlob"),
-    ("blobnames/" + "m" * 1025 + ".ilearner", "InvalidBlob"),
-    ("BlobNames/model.ilearner", "ContainerSegmentInvalid"),
-    ("ab/model.ilearner", "ContainerSegmentInvalid")])
-def test_names_breaking_azure_rules_are_refused_with_the_catalogue_code(aml, listed, location, code):
+@pytest.mark.parametrize("location, code, words", [
+    ("blobnames/../escaped/model.ilearner", "InvalidBlob", "'.' or '..' path segments"),
+    ("blobnames/" + "m" * 1025 + ".ilearner", "InvalidBlob", "at most 1024 characters"),
+    ("BlobNames/model.ilearner", "ContainerSegmentInvalid", "Invalid container name."),
+    ("ab/model.ilearner", "ContainerSegmentInvalid", "Invalid container name.")])
+def test_names_breaking_azure_rules_are_refused_with_the_catalogue_code(aml, listed, location, code, words):
     before = listed()
     r = _submit(aml, location)
-    assert r.status_code == 400 and r.json()["error"]["details"][0]["code"] == code, r.text
-    assert r.json()["error"]["details"][0]["target"] == "output1"
+    detail = r.json()["error"]["details"][0]
+    assert r.status_code == 400 and detail["code"] == code and words in detail["message"], r.text
+    assert detail["target"] == "output1"
     assert listed() == before
 
 

@@ -330,18 +330,20 @@ class Supervisor:
                 continue
             if code is None:
                 continue
-            self.restarts += 1
-            self.last_exit, self.last_restart = code, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-            log.warning("storage: Azurite exited (status %s) and was restarted at %s (restart %d)",
-                        code, self.azurite.url, self.restarts)
+            log.warning("storage: Azurite exited (status %s) and was restarted at %s", code, self.azurite.url)
+            checked = self.checked
             if self.on_restart is not None:
                 try:
-                    self.checked = self.on_restart(died)
+                    checked = self.on_restart(died)
                 except Exception as exc:  # noqa: BLE001 - storage down again: the next restart checks
                     log.warning("storage: could not check the blobs after the restart: %s", exc)
-                if self.checked[1]:
+                if checked[1]:
                     log.warning("storage: %d of the %d blobs written last before Azurite exited are gone",
-                                self.checked[1], self.checked[0])
+                                checked[1], checked[0])
+            # published together, once the check is done
+            self.checked, self.last_exit = checked, code
+            self.last_restart = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            self.restarts += 1
 
     def _revive(self) -> int | None:
         """On the supervisor thread: restart a dead Azurite; its exit status, or None when it runs after all."""

@@ -181,7 +181,10 @@ class JobRunner:
             self._end(job, FAILED, details=str(exc))
         except errors.AmlError as exc:
             self._end(job, FAILED, details=exc.one_line())
-        except (StorageUnavailable, TableError) as exc:
+        except StorageUnavailable as exc:
+            log.warning("job %s failed: %s", job.id, exc)
+            self._end(job, FAILED, details=f"Error 0000: {exc}")
+        except TableError as exc:
             self._end(job, FAILED, details=f"Error 0000: {exc}")
         except Exception as exc:  # a plug-in experiment's own bug: the job fails, the server stays up
             log.exception("job %s failed unexpectedly", job.id)

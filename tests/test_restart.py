@@ -19,7 +19,7 @@ from .arm_helpers import RG, SEED_SP, SUB, ws_id
 from . import conftest
 from .conftest import FIXTURES, ROOT
 from .helpers import (PREDICTIVE, RESOURCE, SCORE_CSV, SLOW, SLOW_KEY, TRAIN_CSV, TRAINING, TRAINING_KEY, UPDATABLE,
-                      UPDATABLE_KEY, UPDATABLE_NAME, WS, WS_TOKEN, csv_rows, deadline_poll)
+                      UPDATABLE_KEY, UPDATABLE_NAME, WS, csv_rows, deadline_poll)
 
 DEV_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 FINISHED, RUNNING, NOT_STARTED = 20, 25, 5  # 50 acknowledged jobs at the kill

@@ -106,8 +106,9 @@ def serve(config_path: str | None, factory_path: str | None, host: str, port: in
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
+        accounts = stack.emulator.config.storage_accounts  # with --state: the saved ones too
         env = adfemu.Environment(stack.url, stack.emulator.store.azurite_url, ca_bundle=stack.ca_bundle)
-        env.storage.keys.update(config.storage_accounts)
+        env.storage.keys.update(accounts)
         try:
             _upload_data(env, data, factory.storage_account if factory else (lambda: DEV_ACCOUNT))
         except adfemu.AdfemuError as exc:
@@ -115,7 +116,7 @@ def serve(config_path: str | None, factory_path: str | None, host: str, port: in
         click.echo(f"adfemu emulator listening on {stack.url}")
         click.echo(f"storage: {stack.emulator.store.azurite_url}"
                    + (" (started by adfemu)" if stack.azurite else " (given with --storage)"))
-        for account in [DEV_ACCOUNT, *sorted(config.storage_accounts)]:
+        for account in [DEV_ACCOUNT, *sorted(accounts)]:
             click.echo(f"storage connection string ({account}): {env.connection_string(account)}")
         if stack.ca_bundle:
             click.echo(f"CA bundle: {stack.ca_bundle}   (trust it: REQUESTS_CA_BUNDLE or connection_verify)")

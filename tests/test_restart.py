@@ -176,8 +176,9 @@ def _after_the_restart(s: Serve, before: dict, *, same_process: bool = False) ->
         assert blob.status_code == 200 and b'"format"' in blob.content[:200], blob.text[:200]
     for job in before["running"]:
         status = _status(s, SLOW, SLOW_KEY, job)
-        if same_process:  # only storage restarted: a job runs on, or failed naming storage if it hit the outage
-            assert status["StatusCode"] == "Running" or "storage at" in (status["Details"] or ""), status
+        if same_process:  # only storage restarted: a job runs on (or has ended), or failed naming storage
+            assert status["StatusCode"] in ("Running", "Finished") or "storage at" in (status["Details"] or ""), \
+                status
         else:
             assert status["StatusCode"] == "Failed" and "interrupted" in status["Details"], status
     for job in before["waiting"]:

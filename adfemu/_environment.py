@@ -313,16 +313,19 @@ def _message(response: requests.Response) -> str:
 
 def start(*factories: PathLike | Factory, config: PathLike | None = None, https: bool = False,
           storage: str | None = None, lenient: bool = False, host: str = "127.0.0.1", port: int = 0,
-          secrets: Mapping | None = None, **settings: Any) -> Environment:
+          secrets: Mapping | None = None, state: PathLike | None = None, **settings: Any) -> Environment:
     """Start Azurite (on a free loopback port) and the emulator, and return an ``Environment``.
 
     ``factories`` are provisioned at once (their web services and storage accounts exist from the start; a
     factory loaded later makes Azurite restart for accounts it adds, keeping every blob). ``config``: serve an
     emulator config file instead of provisioning web services from factories. ``https``: serve TLS with a new
     local CA (``ca_bundle``). ``storage``: use a running Azurite (connection string). ``lenient``: accept BES
-    blob names without a file extension. ``settings``: defaults for runs (see ``Settings``)."""
+    blob names without a file extension. ``state``: a folder that keeps the emulator's state (SQLite) and
+    Azurite's blobs, restored when started again with it (as ``adfemu serve --state``; default: in memory).
+    ``settings``: defaults for runs (see ``Settings``)."""
     from adfemu.emulator.azurite import AzuriteError
     from adfemu.emulator.config import ConfigError, from_document, load as load_config, merged
+    from adfemu.emulator.persistence import StateError
     from adfemu.emulator.server import start_stack
 
     chosen = Settings().replace(secrets=dict(secrets or {}), **settings)
@@ -344,8 +347,8 @@ def start(*factories: PathLike | Factory, config: PathLike | None = None, https:
     except ConfigError as exc:
         raise StartError(f"invalid emulator config: {exc}") from None
     try:
-        stack = start_stack(base, host, port, storage, https=https)
-    except (AzuriteError, OSError) as exc:
+        stack = start_stack(base, host, port, storage, https=https, state=os.fspath(state) if state else None)
+    except (AzuriteError, StateError, OSError) as exc:
         raise StartError(f"cannot start the emulated Azure side: {exc}") from None
     env = Environment(stack.url, stack.emulator.store.azurite_url, ca_bundle=stack.ca_bundle, settings=chosen,
                       provision=config is None, overrides=base.document.get("endpoints"), stack=stack)

@@ -40,15 +40,20 @@ def main() -> None:
               help="Serve TLS (Azure AD and Resource Manager included) with a certificate from a new local CA.")
 @click.option("--ca-file", "ca_file", type=click.Path(dir_okay=False), default=None,
               help="With --https: where to write the CA bundle (default: a temporary file, removed on exit).")
+@click.option("--state", "state", type=click.Path(file_okay=False), default=None, metavar="DIR",
+              help="Keep the state (web services, keys, models, jobs, ARM resources, journal) in DIR/state.sqlite and "
+                   "Azurite's blobs in DIR/azurite, and restore them when started again with the same DIR "
+                   "(default: in memory).")
 @click.option("--verbose", is_flag=True, help="Log every request (secrets masked).")
 def serve(config_path: str | None, factory_path: str | None, host: str, port: int, storage: str | None,
-          data: tuple[str, ...], https: bool, ca_file: str | None, verbose: bool) -> None:
+          data: tuple[str, ...], https: bool, ca_file: str | None, state: str | None, verbose: bool) -> None:
     """Serve the emulated Azure side (AML classic, Resource Manager, Azure AD, on Azurite) until Ctrl-C or
     SIGTERM. The banner gives its URL and the connection string of every storage account.
 
     \b
     Examples:
       adfemu serve --config fixtures/seed-emulator.json
+      adfemu serve --config fixtures/seed-emulator.json --state .adfemu-state
       adfemu serve --factory fixtures/seed-factory-corrected --data fixtures/seed-data --https
     """
     import adfemu
@@ -74,14 +79,15 @@ def serve(config_path: str | None, factory_path: str | None, host: str, port: in
     except (ConfigError, adfemu.FactoryError) as exc:
         raise click.ClickException(f"invalid {'config' if config_path else 'factory'}:\n{exc}") from None
     try:
-        stack = start_stack(config, host, port, storage, https=https, ca_bundle=ca_file)
+        stack = start_stack(config, host, port, storage, https=https, ca_bundle=ca_file, state=state)
     except Exception as exc:  # AzuriteError, OSError: one line, no traceback
         raise click.ClickException(f"cannot start: {exc}") from None
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
+        accounts = stack.emulator.config.storage_accounts  # with --state: the saved ones too
         env = adfemu.Environment(stack.url, stack.emulator.store.azurite_url, ca_bundle=stack.ca_bundle)
-        env.storage.keys.update(config.storage_accounts)
+        env.storage.keys.update(accounts)
         try:
             run_command.upload_data(env, data, factory.storage_account if factory else (lambda: DEV_ACCOUNT))
         except adfemu.AdfemuError as exc:
@@ -89,10 +95,12 @@ def serve(config_path: str | None, factory_path: str | None, host: str, port: in
         click.echo(f"adfemu emulator listening on {stack.url}")
         click.echo(f"storage: {stack.emulator.store.azurite_url}"
                    + (" (started by adfemu)" if stack.azurite else " (given with --storage)"))
-        for account in [DEV_ACCOUNT, *sorted(config.storage_accounts)]:
+        for account in [DEV_ACCOUNT, *sorted(accounts)]:
             click.echo(f"storage connection string ({account}): {env.connection_string(account)}")
         if stack.ca_bundle:
             click.echo(f"CA bundle: {stack.ca_bundle}   (trust it: REQUESTS_CA_BUNDLE or connection_verify)")
+        if stack.state.persistent:
+            click.echo(f"state: {stack.state.path} (schema {stack.state.version}; blobs in {Path(state) / 'azurite'})")
         click.echo(f"dashboard: {stack.url}/_emulator/")
         click.echo(f"health: {stack.url}/_emulator/health   (Ctrl-C to stop)")
         sys.stdout.flush()

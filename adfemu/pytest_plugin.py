@@ -8,6 +8,8 @@ reset before each test (web services, models, jobs, journal, and every container
   exist from the start; a factory loaded later makes Azurite restart once for new accounts (blobs kept);
 - ini ``adfemu_config``: an emulator config to serve instead of provisioning from factories;
 - ini ``adfemu_https``: serve the emulator over HTTPS with a new local CA;
+- ini ``adfemu_state``: a folder (relative to the ini file) that keeps the emulator's state and blobs between
+  sessions, as ``adfemu serve --state`` (each xdist worker gets its own subfolder, ``gw0``...);
 - ``--adfemu-report DIR``: write the HTML report of every run a test made to DIR (``<test>-<n>.html``);
 - ini ``adfemu_sql``: lines ``LINKED_SERVICE=FILE`` backing SQL linked services with SQLite files (paths relative to
   the ini file); a test can also pass ``sql={...}`` to ``adfemu.run``.
@@ -33,6 +35,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("adfemu_https", type="bool", default=False, help="serve the emulator over HTTPS (a local CA)")
     parser.addini("adfemu_sql", type="linelist", default=[], help="LINKED_SERVICE=FILE lines: SQL linked services "
                   "backed by SQLite files (paths relative to the ini file)")
+    parser.addini("adfemu_state", type="paths", default=[], help="a folder that keeps the emulator's state and "
+                  "blobs between sessions (adfemu serve --state); one subfolder per xdist worker")
 
 
 @pytest.fixture(scope="session")
@@ -47,8 +51,11 @@ def adfemu_environment(pytestconfig: pytest.Config) -> Iterator["adfemu.Environm
             env = adfemu.connect(url, ca_bundle=pytestconfig.getoption("--adfemu-ca-bundle"), sql=sql)
         else:
             config = pytestconfig.getini("adfemu_config")
+            state = pytestconfig.getini("adfemu_state")
+            worker = getattr(pytestconfig, "workerinput", {}).get("workerid")
             env = adfemu.start(*pytestconfig.getini("adfemu_factories"), config=config[0] if config else None,
-                               https=pytestconfig.getini("adfemu_https"), sql=sql)
+                               https=pytestconfig.getini("adfemu_https"), sql=sql,
+                               state=(state[0] / worker if worker else state[0]) if state else None)
     except adfemu.AdfemuError as exc:  # one line for each test that needs it, no traceback
         pytest.fail(f"adfemu: {exc}", pytrace=False)
     try:

@@ -177,7 +177,12 @@ class BenchReport:
 
     samples: dict[str, list[float]] = field(default_factory=dict)
     meta: dict[str, dict] = field(default_factory=dict)
+    notes: dict[str, list[str]] = field(default_factory=dict)  # title -> lines (e.g. peak memory per request)
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def note(self, line: str, title: str) -> None:
+        with self.lock:
+            self.notes.setdefault(title, []).append(line)
 
     def add(self, name: str, seconds: list[float], **meta) -> None:
         with self.lock:
@@ -214,6 +219,8 @@ class BenchReport:
                 extra = self.meta[name].get("note", "")
                 out.append(f"  {name:<44} p50 {percentile(ms, 50):8.1f}  p95 {percentile(ms, 95):8.1f}  "
                            f"min {min(ms):8.1f}  max {max(ms):8.1f}  (n={len(ms)}) {extra}")
+        for title, lines in self.notes.items():
+            out += [title, *lines]
         return out
 
 

@@ -162,6 +162,22 @@ class Directory:
         except jwt.PyJWTError:
             return None
 
+    # --- saved state (``--state``): tokens issued before a restart stay valid --------------------------
+
+    def signing_key(self) -> tuple[str, str]:
+        """The signing key as unencrypted PKCS#8 PEM, and its key id."""
+        from cryptography.hazmat.primitives import serialization
+        pem = self._key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                      serialization.NoEncryption())
+        return pem.decode(), self.key_id
+
+    def restore(self, tenants: list[Tenant], lifetime: int, key_pem: str, key_id: str) -> None:
+        """Tenants, principals and signing key as saved (called before serving)."""
+        from cryptography.hazmat.primitives import serialization
+        self._key = serialization.load_pem_private_key(key_pem.encode(), password=None)
+        self.key_id, self.lifetime, self.tenants = key_id, lifetime, tenants
+        self._secrets = [p.secret for t in tenants for p in t.principals.values()]
+
     def jwks(self) -> dict:
         key = jwt.algorithms.RSAAlgorithm.to_jwk(self._key.public_key(), as_dict=True)
         return {"keys": [dict(key, kid=self.key_id, x5t=self.key_id, use="sig")]}

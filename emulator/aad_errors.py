@@ -6,15 +6,18 @@ Rendered once, by ``apis.aad``, as ``{"error", "error_description", "error_codes
 """
 from __future__ import annotations
 
+from .limits import short
+
 
 class AadError(Exception):
     status = 400
     error = "invalid_request"
-    code = 0
+    code: int | None = 0  # None: an error of adfemu's own, without an AADSTS number
     template = ""
 
     def __init__(self, *args: object):
-        self.description = f"AADSTS{self.code}: " + self.template.format(*args)
+        text = self.template.format(*(short(a) for a in args))  # echoed values are cut to a short prefix
+        self.description = f"AADSTS{self.code}: {text}" if self.code is not None else text
         super().__init__(self.description)
 
 
@@ -69,6 +72,12 @@ class InvalidScope(AadError):
     status, error, code = 400, "invalid_scope", 1002012
     template = ("The provided value for scope {0} is not valid. Client credential flows must have a scope value "
                 "with /.default suffixed to the resource identifier (application ID URI).")
+
+
+class RequestTooLarge(AadError):
+    """(inferred) Azure AD's answer to an oversized body is not documented: no AADSTS number."""
+    status, error, code = 413, "invalid_request", None
+    template = "The request body has {0} bytes; at most {1} bytes are accepted."
 
 
 class PostOnly(AadError):

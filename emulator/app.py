@@ -9,6 +9,7 @@ import logging
 import threading
 import time
 from importlib.metadata import PackageNotFoundError, version
+from typing import Callable
 
 from flask import Flask, g, request
 from werkzeug.exceptions import HTTPException
@@ -23,16 +24,22 @@ from .journal import Journal
 from .secrets import redact_library_logs
 from .state import snapshot
 from .jobs import JobRunner
+from .limits import MAX_REQUEST_BYTES
+from .persistence import NOWHERE, Persistence
+from .restore import restore, saved_config
 from .storage import BlobStore, StorageUnavailable
 
 log = logging.getLogger("adfemu.emulator")
 
 
 class Emulator:
-    """Everything one emulator instance owns: state, jobs, storage access, journal."""
+    """Everything one emulator instance owns: state, jobs, storage access, journal. ``persistence``: where the
+    state is kept (in memory by default; ``persistence.SqliteState`` for ``--state``), restored from it here."""
 
-    def __init__(self, config: Config, store: BlobStore, workers: int = 4):
+    def __init__(self, config: Config, store: BlobStore, workers: int = 4, persistence: Persistence = NOWHERE):
         redact_library_logs()
+        if persistence.persistent:  # what was saved, plus what ``config`` adds
+            config = saved_config(persistence, config)
         self.config = config
         self.store = store
         for name, key in config.storage_accounts.items():
@@ -45,11 +52,20 @@ class Emulator:
         self.jobs = JobRunner(store, workers)
         self.journal = Journal(self.secrets)
         self.ca_bundle: str | None = None  # set when served over HTTPS
+        self.storage_status: Callable[[], dict] = lambda: {"startedByAdfemu": False}  # set by the stack
         self._provisioning = threading.Lock()
         try:
             self.version = version("adfemu")
         except PackageNotFoundError:
             self.version = "0+unknown"
+        self.persistence = persistence
+        if persistence.persistent:
+            restore(self, persistence)
+        self._attach(persistence)
+
+    def _attach(self, persistence: Persistence) -> None:
+        for owner in (self.backend, self.arm, self.jobs, self.journal):
+            owner.persistence = persistence
 
     def provision(self, document: dict, source: str) -> dict:
         """Add what another config document describes (e.g. a factory's services, provisioned by the runner)
@@ -68,6 +84,8 @@ class Emulator:
             services = self.backend.extend(config)
             self.directory.extend(config.document.get("azureAd"))
             self.arm.extend(config.document.get("resourceManager"))
+            self.persistence.config(config)
+            self.persistence.directory(self.directory)
         return {"status": "ok", "webServices": services, "storageAccounts": sorted(new_accounts)}
 
     def add_storage_accounts(self, accounts: dict[str, str]) -> None:
@@ -93,6 +111,7 @@ class Emulator:
         return snapshot(self)
 
     def close(self) -> None:
+        self._attach(NOWHERE)  # stopping changes nothing saved: Running jobs come back Failed at the next start
         self.jobs.shutdown()
 
 
@@ -100,11 +119,33 @@ def create_app(emulator: Emulator) -> Flask:
     app = Flask("adfemu.emulator")
     app.extensions["adfemu"] = emulator
     app.json.sort_keys = False
+    app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES  # a body without Content-Length is cut off while read
+    app.before_request(_refuse_large_bodies)  # registered first: nothing reads a body over the limit
     for blueprint in (runtime.bp, classic_mgmt.bp, control.bp, arm.bp, aad.bp):
         app.register_blueprint(blueprint)
     _register_error_handlers(app)
     _register_journal(app, emulator)
     return app
+
+
+def _refuse_large_bodies():
+    """413 in the API's own envelope for a declared Content-Length over the limit, before anything reads it."""
+    size = request.content_length
+    if size is not None and size > MAX_REQUEST_BYTES:
+        return _too_large(size)
+    return None
+
+
+def _too_large(size: int | None):
+    shown = size if size is not None else f"more than {MAX_REQUEST_BYTES}"
+    if arm.is_arm_path(request.path):
+        return arm.render_arm_error(arm_errors.RequestTooLarge(shown, MAX_REQUEST_BYTES))
+    if aad.is_token_path(request.path):
+        return aad.render_aad_error(aad_errors.RequestTooLarge(shown, MAX_REQUEST_BYTES))
+    if request.path.startswith("/_emulator/"):
+        return control.control_error("RequestTooLarge", f"the body has {shown} bytes; at most "
+                                                        f"{MAX_REQUEST_BYTES} bytes are accepted", 413)
+    return render_aml_error(errors.RequestTooLarge(shown, MAX_REQUEST_BYTES))
 
 
 def _register_error_handlers(app: Flask) -> None:
@@ -114,6 +155,8 @@ def _register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
+        if exc.code == 413:  # a body without Content-Length that went over the limit while read
+            return _too_large(request.content_length)
         if arm.is_arm_path(request.path):
             try:
                 arm.unrouted(exc.code)
@@ -129,7 +172,9 @@ def _register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(StorageUnavailable)
     def storage_down(exc: StorageUnavailable):
-        return render_aml_error(errors.ServiceUnavailable(str(exc).split("\n")[0]))
+        if arm.is_arm_path(request.path):
+            return arm.render_arm_error(arm_errors.ServiceUnavailable(str(exc)))
+        return render_aml_error(errors.ServiceUnavailable(str(exc)))
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
@@ -162,8 +207,20 @@ def _register_journal(app: Flask, emulator: Emulator) -> None:
         if request.path.startswith("/_emulator/"):
             return response
         elapsed = (time.perf_counter() - g.get("adfemu_started", time.perf_counter())) * 1000
+        body = _body_for_journal()
         entry = emulator.journal.record(request.method, request.path, request.query_string.decode("latin-1"),
-                                        dict(request.headers), request.get_data(cache=True),
-                                        response.status_code, elapsed, _api(request))
+                                        dict(request.headers), body or b"", response.status_code, elapsed,
+                                        _api(request), unread=body is None)
         log.info("%s %s -> %s (%.1f ms)", entry["method"], entry["path"], entry["status"], elapsed)
         return response
+
+
+def _body_for_journal() -> bytes | None:
+    """The body (as the views read it, cached); None for a body refused as too large, which is never read."""
+    size = request.content_length
+    if size is not None and size > MAX_REQUEST_BYTES:
+        return None
+    try:
+        return request.get_data(cache=True)
+    except HTTPException:  # went over the limit while read (no Content-Length)
+        return None

@@ -21,11 +21,13 @@ from urllib.parse import unquote, urlsplit
 
 from adfemu import schemas
 
-from . import arm_errors as errors
+from . import arm_errors as errors, names
 from .aad import ARM_AUDIENCES, Directory
 from .backend import Backend
 from .errors import AmlError
+from .limits import short
 from .models import Resource, WebService, iso, utcnow
+from .persistence import NOWHERE, Persistence
 from .storage import BlobAddress, BlobStore, parse_connection_string
 
 PROVIDER, TYPE = "Microsoft.MachineLearning", "webServices"
@@ -129,6 +131,10 @@ class Caller:
     tenant_id: str
 
 
+# models fetched for a PUT/PATCH before taking the lock: ({asset name: (bytes, uri)}, the failure or None)
+Downloaded = tuple[dict[str, tuple[bytes, str]], errors.ArmError | None]
+
+
 # --- the resource manager -------------------------------------------------------------------------
 
 class ResourceManager:
@@ -142,18 +148,28 @@ class ResourceManager:
         self.assignments: list[RoleAssignment] = []
         self.services: dict[tuple[str, str, str], ArmWebService] = {}
         self.operations: dict[str, Operation] = {}
+        self.persistence: Persistence = NOWHERE  # told of each change, under the lock
         self.reset()
 
     def reset(self) -> None:
         with self.lock:
             self.subscriptions, self.assignments, self.services, self.operations = {}, [], {}, {}
             self._add_configured()
+            self.persistence.arm_replaced(self)
 
     def extend(self, document: dict | None) -> None:
         """Adopt a larger config: what it adds is created; resources already here keep their state."""
         with self.lock:
             self.document = document or {}
             self._add_configured()
+            self.persistence.arm_replaced(self)
+
+    def restore(self, subscriptions: dict[str, Subscription], assignments: list[RoleAssignment],
+                resources: list[ArmWebService], operations: dict[str, Operation]) -> None:
+        """The state as saved (``restore.py``, before serving)."""
+        with self.lock:
+            self.subscriptions, self.assignments, self.operations = subscriptions, assignments, operations
+            self.services = {_key(r.subscription.id, r.group.name, r.name): r for r in resources}
 
     def _add_configured(self) -> None:
         """Whatever the config names that is not here yet (idempotent)."""
@@ -289,6 +305,7 @@ class ResourceManager:
         body = _resource_body(body)
         properties = _properties(body.get("properties"))
         _check_schema(body, version)
+        downloaded = self._download(properties.get("assets"))  # storage I/O: never under the lock
         with self.lock:
             existing = self.services.get(_key(sub.id, group.name, name))
             if existing is not None and existing.properties.get("readOnly"):
@@ -298,10 +315,10 @@ class ResourceManager:
             resource = existing or ArmWebService(sub, group, name, location, {}, {}, svc)
             resource.location, resource.tags = location, dict(body.get("tags") or {})
             new_properties = {k: v for k, v in properties.items() if k not in READ_ONLY_PROPERTIES and k != "keys"}
-            self._apply(resource, new_properties, properties.get("keys"), created=existing is None,
-                        requested=new_properties.get("assets"))
+            self._apply(resource, new_properties, properties.get("keys"), downloaded, created=existing is None)
             if existing is None:
                 self.services[_key(sub.id, group.name, name)] = resource
+            self.persistence.arm_resource(resource)
             return resource, existing is None
 
     def patch(self, sub: Subscription, group_name: str, name: str, body: Any, version: str = V2017) -> ArmWebService:
@@ -310,6 +327,7 @@ class ResourceManager:
         body = _resource_body(body)
         patch = _properties(body.get("properties"))  # packageType on every PATCH too (the discriminator)
         _check_schema(patch, version, "WebServiceProperties", "properties")
+        downloaded = self._download(patch.get("assets"))  # storage I/O: never under the lock
         with self.lock:
             if resource.properties.get("readOnly"):
                 raise errors.WebServiceReadOnly(resource.name)
@@ -325,7 +343,8 @@ class ResourceManager:
                 resource.tags = dict(body.get("tags") or {})
             if body.get("location"):
                 resource.location = body["location"]
-            self._apply(resource, merged, patch.get("keys"), created=False, requested=patch.get("assets"))
+            self._apply(resource, merged, patch.get("keys"), downloaded, created=False)
+            self.persistence.arm_resource(resource)
             return resource
 
     def delete(self, sub: Subscription, group_name: str, name: str) -> Operation:
@@ -335,6 +354,7 @@ class ResourceManager:
             resource = self.services.pop(_key(sub.id, group.name, name), None)
             if resource is not None:
                 self.backend.remove_arm_service(resource.service)
+                self.persistence.arm_resource_removed(resource)
             return self._operation(compact(resource.location if resource else group.location))
 
     def keys(self, resource: ArmWebService) -> dict:
@@ -350,15 +370,19 @@ class ResourceManager:
 
     # --- the one engine: trained-model assets -------------------------------------------------------
 
-    def _apply(self, resource: ArmWebService, properties: dict, keys: Any, *, created: bool,
-               requested: Any = None) -> None:
+    def _apply(self, resource: ArmWebService, properties: dict, keys: Any, downloaded: Downloaded, *,
+               created: bool) -> None:
         """Swap the models of changed ``Resource`` assets, then store. A model that cannot be fetched
         or loaded fails the async operation and leaves the service as it was (inferred)."""
-        failure = None
-        try:
-            updates = self._model_updates(resource, requested if isinstance(requested, dict) else {})
-        except errors.ArmError as exc:
-            failure, updates = exc, {}
+        models, failure = downloaded
+        updates: dict[str, Resource] = {}
+        for name, (data, uri) in models.items() if failure is None else ():
+            try:
+                resource.service.model_check(data)
+            except ValueError as exc:
+                failure = errors.InvalidModel(name, uri, exc)
+                break
+            updates[name] = Resource(name, data, {"uri": uri})
         op = self._operation(compact(resource.location), failure)
         resource.operation = op
         if failure is not None:
@@ -368,30 +392,29 @@ class ResourceManager:
         if updates:
             self.backend.replace_resources(svc, ep, updates, "Resource Manager: PUT/PATCH")
         if isinstance(keys, dict):
-            self.backend.set_keys(ep, keys.get("primary"), keys.get("secondary"))
+            self.backend.set_keys(svc, ep, keys.get("primary"), keys.get("secondary"))
         resource.properties = properties
         resource.modified = utcnow()
         if created:
             resource.created = resource.modified
 
-    def _model_updates(self, resource: ArmWebService, requested: dict) -> dict[str, Resource]:
-        """The models of the ``Resource`` assets this request names with an http(s) uri, fetched again even
-        when the uri is unchanged: retraining usually overwrites the same blob."""
-        updates: dict[str, Resource] = {}
-        for asset in requested.values():
+    def _download(self, requested: Any) -> Downloaded:
+        """The models of the ``Resource`` assets a request names with an http(s) uri, fetched again even when the
+        uri is unchanged (retraining usually overwrites the same blob): ({name: (bytes, uri)}, None), or
+        ({}, the ArmError that fails the async operation). Storage being down is raised (503)."""
+        found: dict[str, tuple[bytes, str]] = {}
+        for asset in requested.values() if isinstance(requested, dict) else ():
             if not isinstance(asset, dict) or asset.get("type") != "Resource":
                 continue
             name, location = asset.get("name"), asset.get("locationInfo") or {}
             uri = location.get("uri", "")
             if not uri.lower().startswith(("http://", "https://")):
                 continue
-            data = self._fetch(name, uri, location.get("credentials"))
             try:
-                resource.service.model_check(data)
-            except ValueError as exc:
-                raise errors.InvalidModel(name, _without_query(uri), exc) from None
-            updates[name] = Resource(name, data, {"uri": _without_query(uri)})
-        return updates
+                found[name] = (self._fetch(name, uri, location.get("credentials")), _without_query(uri))
+            except errors.ArmError as exc:
+                return {}, exc
+        return found, None
 
     def _fetch(self, name: str, uri: str, credentials: str | None) -> bytes:
         """The blob at ``uri``: by its SAS, by the connection string in ``credentials``, or by the key
@@ -417,6 +440,9 @@ class ResourceManager:
             key = self.store.key_of(account)
         if not container or not blob:
             raise errors.InvalidModel(name, _without_query(uri), "the uri names no blob")
+        problem = names.container_problem(container) or names.blob_problem(blob)
+        if problem:
+            raise errors.InvalidModel(name, names.printable(_without_query(uri)), problem)
         address = BlobAddress(account, container, blob, account_key=key, sas=split.query or None)
         try:
             return self.store.read(address, _without_query(uri))
@@ -428,8 +454,11 @@ class ResourceManager:
                        "Failed" if failure else "Succeeded", failure)
         with self.lock:
             self.operations[op.id] = op
+            dropped = []
             while len(self.operations) > MAX_OPERATIONS:  # the oldest first (dicts keep insertion order)
-                del self.operations[next(iter(self.operations))]
+                dropped.append(next(iter(self.operations)))
+                del self.operations[dropped[-1]]
+            self.persistence.arm_operation(op, dropped)
         return op
 
     # --- rendering ----------------------------------------------------------------------------------
@@ -493,7 +522,7 @@ def _properties(props: Any) -> dict:
         raise errors.BadRequest("The request must contain 'properties' with 'packageType': 'Graph'.",
                                 target="properties")
     if props.get("packageType") != "Graph":
-        raise errors.BadRequest(f"The packageType '{props.get('packageType')}' is not supported; "
+        raise errors.BadRequest(f"The packageType '{short(props.get('packageType'))}' is not supported; "
                                 "the only package type is 'Graph'.", target="properties.packageType")
     assets = props.get("assets")
     if assets is not None and not isinstance(assets, dict):
@@ -501,7 +530,7 @@ def _properties(props: Any) -> dict:
     for key, asset in (assets or {}).items():
         if not isinstance(asset, dict) or not all(asset.get(f) for f in ("name", "type", "locationInfo")) \
                 or not isinstance(asset["locationInfo"], dict) or not isinstance(asset["locationInfo"].get("uri"), str):
-            raise errors.BadRequest(f"The asset '{key}' must have 'name', 'type' and 'locationInfo.uri'.",
+            raise errors.BadRequest(f"The asset '{short(key)}' must have 'name', 'type' and 'locationInfo.uri'.",
                                     target=f"properties.assets.{key}")
     return props
 
@@ -515,7 +544,7 @@ def _check_schema(document: dict, version: str, definition: str | None = None, p
         raise errors.BadRequest("The request content is nested too deeply.", target=prefix or "/") from None
     if problem is not None:
         where = (f"/{prefix}" if prefix else "") + problem.pointer
-        raise errors.BadRequest(f"The request content is invalid at '{where or '/'}': {problem.message}",
+        raise errors.BadRequest(f"The request content is invalid at '{short(where or '/')}': {problem.message}",
                                 target=where or "/")
 
 

@@ -6,6 +6,8 @@ Rendered once, by ``apis.arm``, as ``{"error": {"code", "message", "target", "de
 """
 from __future__ import annotations
 
+from .limits import short
+
 SUPPORTED_VERSIONS = ("2016-05-01-preview", "2017-01-01")
 
 
@@ -15,8 +17,9 @@ class ArmError(Exception):
     template = "{0}"
 
     def __init__(self, *args: object, target: str | None = None):
-        self.message = self.template.format(*args)
-        self.target = target
+        # what a message echoes (names, paths, values a client sent) is cut to a short prefix
+        self.message = self.template.format(*(short(a, 1000 if self.template == "{0}" else 200) for a in args))
+        self.target = short(target) if target is not None else None
         super().__init__(f"({self.code}) {self.message}")
 
     def envelope(self) -> dict:
@@ -151,6 +154,16 @@ class AuthorizationFailed(ArmError):
     status, code = 403, "AuthorizationFailed"
     template = ("The client '{0}' with object id '{1}' does not have authorization to perform action '{2}' over "
                 "scope '{3}' or the scope is invalid. If access was recently granted, please refresh your credentials.")
+
+
+class RequestTooLarge(ArmError):
+    status, code = 413, "RequestEntityTooLarge"  # (inferred: ARM's code for this is not documented)
+    template = "The request content has {0} bytes; at most {1} bytes are accepted."
+
+
+class ServiceUnavailable(ArmError):
+    status, code = 503, "ServiceUnavailable"  # (inferred wording)
+    template = "The storage service did not answer: {0}"
 
 
 class InternalServerError(ArmError):

@@ -1,12 +1,21 @@
 """Azurite lifecycle: start the blob service from ``node_modules`` on a free loopback port.
 
-Azurite is the real Azure Storage emulator. adfemu starts it with in-memory persistence on
-port 0 and learns the port from the line Azurite prints ("successfully listens on ..."),
-so two test workers never race for a port. It runs in its own process group, which is
-what ``stop`` signals: the node process and anything it spawned go together.
+Azurite is the real Azure Storage emulator. adfemu starts it on a folder (``location``: a temporary one, or
+``DIR/azurite`` with ``--state DIR``) on port 0 and learns the port from the line Azurite prints
+("successfully listens on ..."), so two test workers never race for a port. It runs in its own process group,
+which is what ``stop`` kills when SIGTERM is not enough: the node process and anything it spawned go together.
+``Supervisor`` owns it from one thread and restarts it when it dies (a watchdog), on the same port and folder.
+
+On Linux, Azurite runs under a small one-threaded guard (``_GUARD``, hand-written because nothing else fits):
+when the emulator dies, however it dies, the guard gets the parent-death signal and forwards exactly one
+SIGTERM to Azurite, which then saves its blob index and exits. Without the guard, the signal would reach
+Azurite several times (Linux sends it again each time the dying emulator's threads hand the child on to the
+next thread), and the second SIGTERM kills Azurite in the middle of saving, losing the blobs of its last
+seconds.
 """
 from __future__ import annotations
 
+import logging
 import os
 import queue
 import re
@@ -21,6 +30,24 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
+
+log = logging.getLogger(__name__)
+
+# The guard (see the module docstring): argv = the Azurite command. Its exit status is Azurite's (128+N when
+# Azurite was killed by signal N); if the guard itself is killed, Azurite gets SIGKILL (never left behind).
+_GUARD = r"""
+import ctypes, signal, subprocess, sys
+child = subprocess.Popen(sys.argv[1:], preexec_fn=lambda: ctypes.CDLL(None).prctl(1, signal.SIGKILL))
+def forward(*_):
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    child.send_signal(signal.SIGTERM)
+signal.signal(signal.SIGTERM, forward)
+signal.signal(signal.SIGINT, forward)
+code = child.wait()
+sys.exit(128 - code if code < 0 else code)
+"""
 
 DEV_ACCOUNT = "devstoreaccount1"
 DEV_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
@@ -122,8 +149,10 @@ class Azurite:
     executable: str | None = None
     location: str | None = None
     url: str | None = None
+    preferred_port: int = 0  # tried first (e.g. the port of the previous run with --state), else a free one
+    inherit_fds: tuple[int, ...] = ()  # descriptors Azurite keeps open for its life (the state folder's lock)
     _proc: subprocess.Popen | None = field(default=None, repr=False)
-    _pump: threading.Thread | None = field(default=None, repr=False)
+    _log: Path | None = field(default=None, repr=False)
     _workdir: tempfile.TemporaryDirectory | None = field(default=None, repr=False)
     _port: int = field(default=0, repr=False)
 
@@ -136,6 +165,15 @@ class Azurite:
         return self._port
 
     def start(self, timeout: float = _START_TIMEOUT) -> "Azurite":
+        if self._port == 0 and self.preferred_port:
+            self._port = self.preferred_port
+            try:
+                return self._start(timeout)
+            except AzuriteError:  # taken meanwhile: any free port
+                self._port = 0
+        return self._start(timeout)
+
+    def _start(self, timeout: float) -> "Azurite":
         exe = self.executable or find_azurite_blob()
         _needs_node(exe)
         if self._workdir is None:
@@ -144,10 +182,17 @@ class Azurite:
         env = dict(os.environ, AZURITE_ACCOUNTS=azurite_accounts_env(self.accounts))
         cmd = [exe, "--blobHost", "127.0.0.1", "--blobPort", str(self._port), "--location", folder,
                "--silent", "--disableTelemetry", "--skipApiVersionCheck"]
+        if sys.platform.startswith("linux"):
+            cmd = [sys.executable, "-I", "-S", "-c", _GUARD, *cmd]
+        # Azurite prints to a file, not a pipe: when the emulator is killed, Azurite gets SIGTERM, prints that it is
+        # closing and saves its blob index; a pipe would be closed by then, and the failed write would crash it.
+        self._log = Path(self._workdir.name) / "azurite.log"
         try:
-            self._proc = subprocess.Popen(cmd, cwd=self._workdir.name, env=env, stdout=subprocess.PIPE,
-                                          stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                          start_new_session=True, text=True, preexec_fn=_die_with_parent)
+            with open(self._log, "wb") as output:
+                self._proc = subprocess.Popen(cmd, cwd=self._workdir.name, env=env, stdout=output,
+                                              stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                              start_new_session=True, preexec_fn=_die_with_parent,
+                                              pass_fds=self.inherit_fds)
         except OSError as exc:
             self._cleanup()
             raise AzuriteError(f"cannot run {exe}: {exc.strerror}") from None
@@ -156,7 +201,9 @@ class Azurite:
             self._port = int(self.url.rsplit(":", 1)[1])
             wait_until_answers(self.url, timeout)
         except BaseException:
-            self.stop()
+            self._halt()
+            if self.url is None:  # never started: a temporary folder goes (a restart keeps its blobs)
+                self._cleanup()
             raise
         return self
 
@@ -164,39 +211,34 @@ class Azurite:
         """Stop and start again on the same port and folder (blobs kept), with ``accounts`` added."""
         self.accounts = {**self.accounts, **(accounts or {})}
         self._halt()
-        return self.start(timeout)
+        return self._start(timeout)
+
+    @property
+    def exited(self) -> int | None:
+        """The exit status when the process has ended on its own (None while it runs or when stopped)."""
+        proc = self._proc
+        return proc.poll() if proc is not None else None
+
+    @property
+    def folder(self) -> str | None:
+        return self.location or (self._workdir.name if self._workdir else None)
 
     def _read_listen_url(self, timeout: float) -> str:
-        lines: queue.Queue[str | None] = queue.Queue()
-        proc = self._proc
-
-        def pump() -> None:  # keeps draining stdout for the life of the process
-            assert proc and proc.stdout
-            for line in proc.stdout:
-                lines.put(line)
-            lines.put(None)
-
-        self._pump = threading.Thread(target=pump, name="azurite-stdout", daemon=True)
-        self._pump.start()
-        seen: list[str] = []
+        """The URL from Azurite's "successfully listens on" line (polled in its output file)."""
         deadline = time.monotonic() + timeout
         while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise AzuriteError(f"Azurite did not report its port within {timeout:.0f}s: {_last(seen)}")
-            try:
-                line = lines.get(timeout=remaining)
-            except queue.Empty:
-                continue
-            if line is None:
-                text = "".join(seen)
-                if "EADDRINUSE" in text:
-                    raise AzuriteError(f"Azurite cannot listen: port {self._port} on 127.0.0.1 is in use")
-                raise AzuriteError(f"Azurite exited before listening: {_last(seen)}")
-            seen.append(line)
-            match = _LISTENING.search(line)
+            exited = self._proc.poll() is not None if self._proc else True
+            text = self._log.read_text(errors="replace") if self._log and self._log.exists() else ""
+            match = _LISTENING.search(text)
             if match:
                 return match.group(1).rstrip("/")
+            if exited:
+                if "EADDRINUSE" in text:
+                    raise AzuriteError(f"Azurite cannot listen: port {self._port} on 127.0.0.1 is in use")
+                raise AzuriteError(f"Azurite exited before listening: {_last([text])}")
+            if time.monotonic() > deadline:
+                raise AzuriteError(f"Azurite did not report its port within {timeout:.0f}s: {_last([text])}")
+            time.sleep(0.02)
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop the process group: SIGTERM, then SIGKILL after ``timeout``; remove a temporary folder.
@@ -207,17 +249,12 @@ class Azurite:
     def _halt(self, timeout: float = 10.0) -> None:
         proc, self._proc = self._proc, None
         if proc is not None and proc.poll() is None:
-            _signal_group(proc, signal.SIGTERM)
+            proc.send_signal(signal.SIGTERM)  # to the guard, which forwards one: never two to Azurite
             try:
                 proc.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
                 _signal_group(proc, signal.SIGKILL)
                 proc.wait(timeout=timeout)
-        if self._pump is not None:  # it ends at EOF once the process is gone; never close the pipe under it
-            self._pump.join(timeout=timeout)
-            self._pump = None
-        if proc is not None and proc.stdout:
-            proc.stdout.close()
 
     def _cleanup(self) -> None:
         if self._workdir is not None:
@@ -239,13 +276,27 @@ class Azurite:
 class Supervisor:
     """Owns one Azurite from a long-lived thread of its own: start, restart and stop run there, so the
     parent-death signal (which Linux ties to the starting *thread*) fires only when the process goes, even when
-    a restart is asked for from a short-lived request thread."""
+    a restart is asked for from a short-lived request thread.
 
-    def __init__(self, azurite: Azurite):
+    A watchdog thread checks every ``interval`` seconds that Azurite still runs; when it has died, it is started
+    again on the same port and folder (so blobs survive), the restart is logged and counted, and ``on_restart``
+    (given the moment of the death) reports whether the blobs written before it are still there."""
+
+    def __init__(self, azurite: Azurite, interval: float = 0.5,
+                 on_restart: Callable[[float], tuple[int, int]] | None = None, kept_after_stop: bool = False):
         self.azurite = azurite
+        self.interval = interval
+        self.on_restart = on_restart
+        self.kept_after_stop = kept_after_stop  # the folder outlives the emulator (``--state``)
+        self.restarts = 0
+        self.last_restart: str | None = None
+        self.last_exit: int | None = None
+        self.checked: tuple[int, int] = (0, 0)  # (blobs checked, blobs missing) after the last restart
+        self._stopping = threading.Event()
         self._tasks: queue.Queue = queue.Queue()
         self._thread = threading.Thread(target=self._serve, name="azurite-supervisor", daemon=True)
         self._thread.start()
+        self._watchdog = threading.Thread(target=self._watch, name="azurite-watchdog", daemon=True)
 
     def _serve(self) -> None:
         while True:
@@ -267,13 +318,61 @@ class Supervisor:
         return result
 
     def start(self) -> Azurite:
-        return self._run(self.azurite.start)
+        started = self._run(self.azurite.start)
+        self._watchdog.start()
+        return started
 
     def add_accounts(self, accounts: dict[str, str]) -> None:
         """Restart with more accounts (same port, blobs kept)."""
         self._run(lambda: self.azurite.restart(accounts))
 
+    def _watch(self) -> None:
+        while not self._stopping.wait(self.interval):
+            if self.azurite.exited is None:
+                continue
+            died = time.time()
+            try:
+                code = self._run(self._revive)
+            except Exception as exc:  # noqa: BLE001 - tried again at the next tick
+                log.error("storage: Azurite exited and could not be restarted: %s", exc)
+                continue
+            if code is None:
+                continue
+            log.warning("storage: Azurite exited (status %s) and was restarted at %s", code, self.azurite.url)
+            checked = self.checked
+            if self.on_restart is not None:
+                try:
+                    checked = self.on_restart(died)
+                except Exception as exc:  # noqa: BLE001 - storage down again: the next restart checks
+                    log.warning("storage: could not check the blobs after the restart: %s", exc)
+                if checked[1]:
+                    log.warning("storage: %d of the %d blobs written last before Azurite exited are gone",
+                                checked[1], checked[0])
+            # published together, once the check is done
+            self.checked, self.last_exit = checked, code
+            self.last_restart = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            self.restarts += 1
+
+    def _revive(self) -> int | None:
+        """On the supervisor thread: restart a dead Azurite; its exit status, or None when it runs after all."""
+        code = self.azurite.exited
+        if code is None or self._stopping.is_set():
+            return None
+        self.azurite.restart()
+        return code
+
+    def status(self) -> dict:
+        """For ``/_emulator/health``: who started storage, where its blobs are, and its restarts."""
+        checked, missing = self.checked
+        return {"startedByAdfemu": True, "pid": self.azurite.pid, "location": self.azurite.folder,
+                "keptAfterStop": self.kept_after_stop,
+                "restarts": self.restarts, "lastRestart": self.last_restart, "lastExitStatus": self.last_exit,
+                "dataKept": missing == 0, "blobsChecked": checked, "blobsMissing": missing}
+
     def stop(self) -> None:
+        self._stopping.set()
+        if self._watchdog.is_alive():
+            self._watchdog.join(timeout=10)
         if not self._thread.is_alive():
             return
         try:
@@ -291,9 +390,9 @@ def _last(lines: list[str]) -> str:
 
 
 def _die_with_parent() -> None:
-    """In the child: get SIGTERM when the process that started Azurite dies, however it dies (Linux), so a
-    killed test run or `adfemu serve` never leaves Azurite behind. Linux sends it when the starting *thread*
-    ends, so start Azurite from a long-lived thread (adfemu does, from the main thread)."""
+    """In the child (the guard): get SIGTERM when the process that started Azurite dies, however it dies
+    (Linux), so a killed test run or `adfemu serve` never leaves Azurite behind. Linux sends it when the starting
+    *thread* ends, so start Azurite from a long-lived thread (``Supervisor`` does)."""
     if sys.platform.startswith("linux"):
         import ctypes
         PR_SET_PDEATHSIG = 1

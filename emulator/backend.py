@@ -1,7 +1,8 @@
 """All emulator state behind one lock: the service model built from the config, and its changes.
 
 Routes call these methods and render what they return; every lookup failure or rule
-violation raises the AML error the real service would answer with.
+violation raises the AML error the real service would answer with. Each change is handed to
+``persistence`` (in memory by default: nothing) under the lock, so a saved state sees changes in order.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from . import errors
 from .config import Config, new_id, new_key
 from .experiments import resolve
 from .models import Endpoint, Resource, WebService, Workspace, utcnow
+from .persistence import NOWHERE, Persistence
 
 FREE_TIER_ENDPOINTS = 3
 
@@ -22,6 +24,7 @@ class Backend:
         self.lock = threading.RLock()
         self.workspaces: dict[str, Workspace] = {}
         self._secrets: list[str] | None = None  # cached; dropped whenever keys may change
+        self.persistence: Persistence = NOWHERE
         self.reset()
 
     # --- lifecycle ------------------------------------------------------------------------------
@@ -32,6 +35,19 @@ class Backend:
             self.workspaces = {ws["id"].lower(): _build_workspace(ws, w, self.config)
                                for w, ws in enumerate(self.config.document["workspaces"])}
             self._secrets = None
+            self.persistence.workspaces(self.workspaces.values())
+
+    def restore(self, workspaces: dict[str, Workspace]) -> None:
+        """The workspaces as saved (``restore.py``, before serving)."""
+        with self.lock:
+            self.workspaces = dict(workspaces)
+            self._secrets = None
+
+    def _changed(self, svc: WebService) -> None:
+        """Hand the workspace of ``svc`` to persistence (call under the lock)."""
+        ws = self.workspaces.get(svc.workspace_id.lower())
+        if ws is not None:
+            self.persistence.workspace(ws)
 
     def extend(self, config: Config) -> list[str]:
         """Adopt a larger config (``config.merged``): workspaces, services and endpoints it adds are built,
@@ -57,6 +73,7 @@ class Backend:
                         if ep_doc["name"] not in svc.endpoints:
                             svc.endpoints[ep_doc["name"]] = _build_endpoint(ep_doc, models)
             self._secrets = None
+            self.persistence.workspaces(self.workspaces.values())
         return added
 
     def secrets(self) -> list[str]:
@@ -140,6 +157,7 @@ class Backend:
             existing.throttle_level, existing.max_concurrent_calls = throttle, max_calls
             if "PreventUpdate" in settings:
                 existing.prevent_update = _as_bool(settings["PreventUpdate"])
+            self._changed(svc)
             return svc, existing, created
 
     def delete_endpoint(self, ws_id: str, service_id: str, name: str) -> None:
@@ -148,6 +166,7 @@ class Backend:
             if svc.is_default(ep):
                 raise errors.DefaultEndpointOperation("delete")
             del svc.endpoints[name]
+            self._changed(svc)
 
     def replace_resources(self, svc: WebService, ep: Endpoint, updates: dict[str, Resource], by: str) -> None:
         """Swap trained models at once (the caller has downloaded and checked them); ``by`` names the API."""
@@ -157,13 +176,15 @@ class Backend:
                 resource.updated, resource.updated_by = moment, by
                 ep.resources[name] = resource
             ep.version += 1
+            self._changed(svc)
 
-    def set_keys(self, ep: Endpoint, primary: Any, secondary: Any) -> None:
+    def set_keys(self, svc: WebService, ep: Endpoint, primary: Any, secondary: Any) -> None:
         """New keys (ARM PUT/PATCH ``properties.keys``); a missing one is kept."""
         with self.lock:
             ep.primary_key = primary if isinstance(primary, str) and primary else ep.primary_key
             ep.secondary_key = secondary if isinstance(secondary, str) and secondary else ep.secondary_key
             self._secrets = None
+            self._changed(svc)
 
     # --- services created through ARM ---------------------------------------------------------------
 
@@ -186,11 +207,13 @@ class Backend:
             svc = WebService(id=svc_id, name=name, kind="predictive", workspace_id=ws_id, experiment=experiment,
                              model_check=check, inputs=[{"name": n} for n in ports["input"]],
                              outputs=[{"name": n, "type": "dataset"} for n in ports["output"]],
-                             global_parameters=[], settings={}, endpoints={}, arm={"subscriptionId": subscription_id})
+                             global_parameters=[], settings={}, endpoints={}, arm={"subscriptionId": subscription_id},
+                             experiment_spec={"builtin": "score"})
             svc.endpoints["default"] = Endpoint("default", svc_id, keys.get("primary") or new_key(),
                                                 keys.get("secondary") or new_key(), resources=resources)
             ws.services[svc_id] = svc
             self._secrets = None
+            self._changed(svc)
             return svc
 
     def remove_arm_service(self, svc: WebService) -> None:
@@ -198,6 +221,7 @@ class Backend:
             ws = self.workspaces.get(svc.workspace_id.lower())
             if ws is not None and ws.services.get(svc.id.lower()) is svc:
                 del ws.services[svc.id.lower()]
+                self.persistence.workspace(ws)
 
     def refresh(self, ws_id: str, service_id: str, name: str) -> bool:
         """Re-sync a non-default endpoint's resources with the default's. True when something changed."""
@@ -212,6 +236,7 @@ class Backend:
             ep.resources = {n: Resource(r.name, r.model, r.location, r.kind, utcnow(), "classic management API: refresh")
                             for n, r in default.resources.items()}
             ep.version += 1
+            self._changed(svc)
             return True
 
 
@@ -249,7 +274,7 @@ def _build_service(doc: dict, ws_id: str, pointer: str, config: Config) -> WebSe
                      global_parameters=doc.get("globalParameters", []), settings=doc.get("settings", {}),
                      endpoints={}, description=doc.get("description", ""),
                      queue_seconds=float(timing.get("queueSeconds", 0)), run_seconds=float(timing.get("runSeconds", 0)),
-                     arm=doc.get("arm"))
+                     arm=doc.get("arm"), experiment_spec=doc["experiment"])
     for ep_doc in doc["endpoints"]:
         svc.endpoints[ep_doc["name"]] = _build_endpoint(ep_doc, resources)
     return svc

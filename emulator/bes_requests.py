@@ -91,7 +91,7 @@ def _port_blob(ref: Any, port: str, kind: str, lenient: bool, missing) -> PortBl
     relative = ref.get("RelativeLocation")
     if not isinstance(relative, str) or not relative.strip():
         raise errors.MissingInputBlobInformation(target=port)
-    container, blob = split_relative_location(relative)
+    container, blob = split_relative_location(relative, port)
     allowed = MODEL_EXTENSIONS if kind == "ilearner" else DATASET_EXTENSIONS
     if not lenient and not blob.lower().endswith(allowed):
         raise errors.InvalidBlobExtension(relative, ", ".join(allowed), target=port)

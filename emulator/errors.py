@@ -12,6 +12,8 @@ quotes them to its users (MicrosoftDocs/azure-docs#32354).
 """
 from __future__ import annotations
 
+from .limits import short
+
 
 class AmlError(Exception):
     """Base of every AML classic error. Subclasses set the class attributes."""
@@ -23,8 +25,10 @@ class AmlError(Exception):
     template = ""
 
     def __init__(self, *args: object, target: str | None = None, detail: str | None = None):
-        self.detail_message = detail if detail is not None else self.template.format(*args)
-        self.target = target
+        # what a message echoes (names, ids, paths a client sent) is cut to a short prefix
+        self.detail_message = short(detail, 1000) if detail is not None else \
+            self.template.format(*(short(a, 1000 if self.template == "{0}" else 200) for a in args))
+        self.target = short(target) if target is not None else None
         super().__init__(f"{self.code}/{self.detail_code}: {self.detail_message}")
 
     def details(self) -> list[dict]:
@@ -152,6 +156,11 @@ class InvalidBlob(BadArgument):
 class InputBlobRelativeLocationInvalid(BadArgument):
     detail_code = "InputBlobRelativeLocationInvalid"
     template = "No Azure storage blob name provided. Provide a valid blob name and try again."
+
+
+class ContainerSegmentInvalid(BadArgument):
+    detail_code = "ContainerSegmentInvalid"
+    template = "Invalid container name. Provide a valid container name and try again."
 
 
 class ContainerIsEmpty(BadArgument):
@@ -305,6 +314,13 @@ class JobNotFound(NotFound):
 class RouteNotFound(NotFound):
     detail_code = "RouteNotFound"
     template = "No API is served at '{0}'."
+
+
+class RequestTooLarge(AmlError):
+    """(inferred) The catalogue's only 413 is MemoryQuotaViolation (a model's memory); code and text are adfemu's."""
+    status, code, message = 413, "RequestEntityTooLarge", "The request body is too large."
+    detail_code = "RequestBodyTooLarge"
+    template = "The request body has {0} bytes; at most {1} bytes are accepted."
 
 
 class ServiceUnavailable(AmlError):

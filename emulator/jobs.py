@@ -6,11 +6,15 @@ Jobs never run in the request thread. A job's queue and run time come from its s
 ``timing`` (zero by default) and are waited on the job's cancel event, so DELETE interrupts
 them. Status reads take one short lock and do no storage I/O beyond minting a SAS, so a
 client polling with no delay cannot starve the workers.
+
+Every change of a job is handed to ``persistence`` under the lock. Finished, Failed and Cancelled jobs are
+bounded (``limits.MAX_FINISHED_JOBS``): the one that ended first is dropped first.
 """
 from __future__ import annotations
 
 import logging
 import threading
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,7 +24,9 @@ from .azurite import DEV_ACCOUNT
 from .bes_requests import BesRequest
 from .experiments import ExperimentError, ExperimentRun
 from .experiments.tables import Table, TableError, format_for, read_table, write_table
+from .limits import MAX_FINISHED_JOBS
 from .models import Endpoint, WebService, iso, utcnow
+from .persistence import NOWHERE, Persistence
 from .storage import BlobAddress, BlobStore, StorageUnavailable
 
 log = logging.getLogger(__name__)
@@ -46,9 +52,12 @@ class Job:
 
 
 class JobRunner:
-    def __init__(self, store: BlobStore, workers: int = 4):
+    def __init__(self, store: BlobStore, workers: int = 4, max_finished: int = MAX_FINISHED_JOBS):
         self.store = store
+        self.persistence: Persistence = NOWHERE
+        self.max_finished = max_finished
         self._jobs: dict[str, Job] = {}
+        self._finished: OrderedDict[str, None] = OrderedDict()  # terminal jobs, in the order they ended
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bes-job")
         self._idle = threading.Condition(self._lock)
@@ -61,6 +70,7 @@ class JobRunner:
         job = Job(new_id(), svc, ep, request)
         with self._lock:
             self._jobs[job.id] = job
+            self.persistence.job(job)
         return job
 
     def get(self, ep: Endpoint, job_id: str) -> Job:
@@ -84,6 +94,7 @@ class JobRunner:
                 raise errors.CannotStartJob(job.status)
             job.status, job.started = RUNNING, utcnow()
             self._running += 1
+            self.persistence.job(job)
         self._pool.submit(self._run, job)
 
     def delete(self, job: Job) -> None:
@@ -92,8 +103,11 @@ class JobRunner:
             if job.status in (NOT_STARTED, RUNNING):
                 job.status, job.ended = CANCELLED, utcnow()
                 job.cancel.set()
+                self._ended(job)
             else:
                 self._jobs.pop(job.id, None)
+                self._finished.pop(job.id, None)
+                self.persistence.forget_jobs([job.id])
 
     def status(self, job: Job) -> dict:
         with self._lock:
@@ -111,12 +125,39 @@ class JobRunner:
             for job in self._jobs.values():
                 job.cancel.set()
             self._jobs.clear()
+            self._finished.clear()
+            self.persistence.all_jobs_forgotten()
+
+    def restore(self, jobs: list[Job]) -> None:
+        """Jobs as saved (``restore.py``, before serving; none is Running)."""
+        with self._lock:
+            self._jobs = {job.id: job for job in jobs}
+            ended = sorted((j for j in jobs if j.status in TERMINAL), key=lambda j: j.ended or j.created)
+            self._finished = OrderedDict((j.id, None) for j in ended)
+            self._drop_oldest()
+
+    def _ended(self, job: Job) -> None:
+        """``job`` has just become terminal (under the lock): save it and keep the finished ones bounded."""
+        self._finished[job.id] = None
+        self.persistence.job(job)
+        self._drop_oldest()
+
+    def _drop_oldest(self) -> None:
+        dropped = []
+        while len(self._finished) > self.max_finished:
+            job_id, _ = self._finished.popitem(last=False)
+            self._jobs.pop(job_id, None)
+            dropped.append(job_id)
+        if dropped:
+            self.persistence.forget_jobs(dropped)
 
     def wait_idle(self, timeout: float) -> bool:
         with self._idle:
             return self._idle.wait_for(lambda: self._running == 0, timeout)
 
     def shutdown(self) -> None:
+        """Stop the workers; what is saved stays as it is (a Running job comes back Failed at the next start)."""
+        self.persistence = NOWHERE
         self.clear()
         self._pool.shutdown(wait=True, cancel_futures=True)
 
@@ -140,7 +181,10 @@ class JobRunner:
             self._end(job, FAILED, details=str(exc))
         except errors.AmlError as exc:
             self._end(job, FAILED, details=exc.one_line())
-        except (StorageUnavailable, TableError) as exc:
+        except StorageUnavailable as exc:
+            log.warning("job %s failed: %s", job.id, exc)
+            self._end(job, FAILED, details=f"Error 0000: {exc}")
+        except TableError as exc:
             self._end(job, FAILED, details=f"Error 0000: {exc}")
         except Exception as exc:  # a plug-in experiment's own bug: the job fails, the server stays up
             log.exception("job %s failed unexpectedly", job.id)
@@ -189,3 +233,5 @@ class JobRunner:
                 return
             job.status, job.details, job.ended = status, details, utcnow()
             job.results = results or {}
+            if self._jobs.get(job.id) is job:  # not forgotten meanwhile (reset)
+                self._ended(job)

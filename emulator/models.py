@@ -73,6 +73,7 @@ class WebService:
     run_seconds: float = 0.0
     created: datetime = field(default_factory=utcnow)
     arm: dict[str, Any] | None = None  # the config's ``arm`` block: also an ARM webServices resource
+    experiment_spec: dict[str, Any] | None = None  # the config's ``experiment`` (to rebuild it from saved state)
 
     @property
     def default_endpoint_name(self) -> str:

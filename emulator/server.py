@@ -1,5 +1,14 @@
 """Serving: waitress on a loopback port in a background thread, and the whole stack
-(Azurite unless one is given, the emulator, the server) that ``adfemu serve`` runs."""
+(Azurite unless one is given, the emulator, the server) that ``adfemu serve`` runs.
+
+Idle and slow clients must not starve the others: waitress takes up to ``CONNECTION_LIMIT`` connections
+(its default, 100, was reached by a few idle connection pools), closes a connection idle for
+``CHANNEL_TIMEOUT`` seconds, and uses poll() (select() cannot watch descriptors above 1023). It reads a whole
+request before a worker thread sees it, so a slow sender holds no thread. werkzeug's TLS server (waitress has
+no TLS) runs a thread per connection: each gets the same idle timeout, and the TLS handshake happens in that
+thread rather than in the accepting one, where a client that connects and sends nothing would block every
+other client.
+"""
 from __future__ import annotations
 
 import threading
@@ -12,12 +21,18 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from .app import Emulator, create_app
 from .azurite import DEV_ACCOUNT, Azurite, Supervisor, wait_until_answers
 from .config import Config
+from .limits import CHANNEL_TIMEOUT, CLEANUP_INTERVAL, CONNECTION_LIMIT, SERVER_MAX_BODY
+from .persistence import NOWHERE, Persistence, SqliteState
+from .restore import saved_config
 from .storage import BlobStore, parse_connection_string
 from .tls import LocalTls, local_tls
 
 
 class _QuietHandler(WSGIRequestHandler):
-    """No per-request lines on stderr (they would show SAS tokens); the emulator's journal records requests."""
+    """No per-request lines on stderr (they would show SAS tokens); the emulator's journal records requests.
+    A connection idle for ``timeout`` seconds (the TLS handshake included) is closed."""
+
+    timeout = CHANNEL_TIMEOUT
 
     def log_request(self, *args, **kwargs) -> None:
         pass
@@ -30,15 +45,22 @@ class EmulatorServer:
     """One WSGI app on a loopback port (``port=0`` takes a free one; see ``url``): waitress for HTTP,
     werkzeug's threaded server when ``tls`` is given (waitress has no TLS)."""
 
-    def __init__(self, app, host: str = "127.0.0.1", port: int = 0, threads: int = 8, tls: LocalTls | None = None):
+    def __init__(self, app, host: str = "127.0.0.1", port: int = 0, threads: int = 8, tls: LocalTls | None = None,
+                 channel_timeout: int = CHANNEL_TIMEOUT, cleanup_interval: int = CLEANUP_INTERVAL):
         self.host, self.tls = host, tls
         if tls is not None:
-            self._server = make_server(host, port, app, threaded=True, ssl_context=tls.context,
-                                       request_handler=_QuietHandler)
+            handler = type("_Handler", (_QuietHandler,), {"timeout": channel_timeout})
+            self._server = make_server(host, port, app, threaded=True, request_handler=handler)
+            # handshake lazily, in the connection's own thread and under its timeout (see the module docstring)
+            self._server.socket = tls.context.wrap_socket(self._server.socket, server_side=True,
+                                                          do_handshake_on_connect=False)
+            self._server.ssl_context = tls.context
             self.port = self._server.server_port
         else:
-            self._server = waitress.create_server(app, host=host, port=port, threads=threads,
-                                                  ident="adfemu", clear_untrusted_proxy_headers=True)
+            self._server = waitress.create_server(
+                app, host=host, port=port, threads=threads, ident="adfemu", clear_untrusted_proxy_headers=True,
+                connection_limit=CONNECTION_LIMIT, channel_timeout=channel_timeout,
+                cleanup_interval=cleanup_interval, asyncore_use_poll=True, max_request_body_size=SERVER_MAX_BODY)
             self.port = self._server.effective_port
         self._thread: threading.Thread | None = None
 
@@ -100,6 +122,7 @@ class Stack:
     emulator: Emulator
     server: EmulatorServer
     storage: Supervisor | None  # the Azurite adfemu started (None with a given storage)
+    state: Persistence = NOWHERE  # ``--state DIR``: the SQLite state (closed last, after Azurite)
 
     @property
     def url(self) -> str:
@@ -119,30 +142,37 @@ class Stack:
             self.server.stop()
             self.emulator.close()
         finally:
-            if self.server.tls is not None:
-                self.server.tls.cleanup()
-            if self.storage is not None:
-                self.storage.stop()
+            try:
+                if self.server.tls is not None:
+                    self.server.tls.cleanup()
+                if self.storage is not None:
+                    self.storage.stop()
+            finally:
+                self.state.close()
 
 
 def start_stack(config: Config, host: str = "127.0.0.1", port: int = 0, storage: str | None = None,
-                workers: int = 4, https: bool = False, ca_bundle: str | None = None) -> Stack:
-    supervisor = None
-    if storage:
-        store = storage_from_connection_string(storage)
-        wait_until_answers(store.azurite_url, timeout=10)
-    else:
-        supervisor = Supervisor(Azurite(accounts=config.storage_accounts))
-        try:
-            store = BlobStore(supervisor.start().url)
-        except BaseException:
-            supervisor.stop()
-            raise
-    tls = None
+                workers: int = 4, https: bool = False, ca_bundle: str | None = None,
+                state: str | None = None) -> Stack:
+    """``state``: a folder for the state (SQLite) and Azurite's blobs, restored from it when it has them."""
+    persistence: Persistence = SqliteState(state) if state else NOWHERE
+    supervisor = tls = None
     try:
-        emulator = Emulator(config, store, workers)
+        if persistence.persistent:  # the saved config names the storage accounts Azurite must know
+            config = saved_config(persistence, config)
+        if storage:
+            store = storage_from_connection_string(storage)
+            wait_until_answers(store.azurite_url, timeout=10)
+        else:
+            supervisor = _supervised_azurite(config, persistence)
+            store = BlobStore(supervisor.start().url)
+            supervisor.on_restart = store.missing_recent
+            if persistence.persistent:
+                persistence.put("storage", "azurite", {"port": supervisor.azurite.port})
+        emulator = Emulator(config, store, workers, persistence)
         if supervisor is not None:  # new accounts of a provisioned factory: Azurite restarts (blobs kept)
             emulator.add_storage_accounts = supervisor.add_accounts
+            emulator.storage_status = supervisor.status
         tls = local_tls(ca_bundle) if https else None
         emulator.ca_bundle = str(tls.ca_bundle) if tls else None
         server = EmulatorServer(create_app(emulator), host, port, tls=tls).start()
@@ -151,5 +181,19 @@ def start_stack(config: Config, host: str = "127.0.0.1", port: int = 0, storage:
             tls.cleanup()
         if supervisor is not None:
             supervisor.stop()
+        persistence.close()
         raise
-    return Stack(emulator, server, supervisor)
+    return Stack(emulator, server, supervisor, persistence)
+
+
+def _supervised_azurite(config: Config, persistence: Persistence) -> Supervisor:
+    """Azurite on a temporary folder, or on ``DIR/azurite`` (and its previous port) with a state folder; it
+    inherits the folder's lock, so a restarted emulator waits until this Azurite has saved and gone."""
+    if not persistence.persistent:
+        return Supervisor(Azurite(accounts=config.storage_accounts))
+    folder = persistence.folder / "azurite"
+    folder.mkdir(exist_ok=True)
+    previous = persistence.record("storage", "azurite") or {}
+    azurite = Azurite(accounts=config.storage_accounts, location=str(folder),
+                      preferred_port=int(previous.get("port", 0)), inherit_fds=(persistence.lock_fd,))
+    return Supervisor(azurite, kept_after_stop=True)

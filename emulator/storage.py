@@ -9,23 +9,38 @@ mapped to the same account on the one Azurite the emulator uses (path-style URLs
 from __future__ import annotations
 
 import threading
+import time
+from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
 from azure.core.exceptions import AzureError, HttpResponseError, ResourceExistsError, ResourceNotFoundError
-from azure.storage.blob import BlobClient, BlobSasPermissions, BlobServiceClient, generate_blob_sas
+from azure.storage.blob import BlobClient, BlobSasPermissions, BlobServiceClient, LinearRetry, generate_blob_sas
 
 from adfemu.schemas import connection_strings
 
-from . import errors
+from . import errors, names
+from .limits import short
 
 SAS_LIFETIME = timedelta(hours=24)
 UNSENDABLE = "The blob address contains characters that cannot be sent to storage"
+# The SDK's defaults (20 s to connect, 3 retries from 15 s apart) made a call to a dead storage take ~84 s and
+# hold a server thread meanwhile. Here a call that cannot connect fails in well under 5 s (one quick retry, for
+# a storage being restarted), and a storage that accepts but never answers is given up after READ_TIMEOUT.
+CONNECT_TIMEOUT = 2.0
+READ_TIMEOUT = 15.0
+CLIENT_OPTIONS = {"connection_timeout": CONNECT_TIMEOUT, "read_timeout": READ_TIMEOUT,
+                  "retry_policy": LinearRetry(backoff=0.3, retry_total=1, random_jitter_range=0)}
+RECENT_WRITES = 64  # blobs remembered to check, after a storage restart, that they are still there
 
 
 class StorageUnavailable(RuntimeError):
-    """Azurite did not answer: reported as a job failure or a 5xx, never as a client error."""
+    """Azurite did not answer: reported as a job failure or a 5xx, never as a client error. The message names
+    the storage and the kind of failure, never the SDK's text (which quotes URLs with SAS signatures)."""
+
+    def __init__(self, url: str, exc: BaseException):
+        super().__init__(f"the storage at {url} did not answer ({type(exc).__name__})")
 
 
 def parse_connection_string(text: str) -> dict[str, str]:
@@ -49,15 +64,26 @@ class BlobAddress:
         return f"{self.container}/{self.blob}"
 
 
-def split_relative_location(relative: str) -> tuple[str, str]:
-    """``/container/a/b.csv`` or ``container/a/b.csv`` -> (container, blob). Raises AML errors."""
+def split_relative_location(relative: str, target: str | None = None) -> tuple[str, str]:
+    """``/container/a/b.csv`` or ``container/a/b.csv`` -> (container, blob), both valid Azure names. Raises AML
+    errors (``target``: the port or resource the location belongs to)."""
     path = relative.lstrip("/")
     container, _, blob = path.partition("/")
     if not container:
-        raise errors.ContainerIsEmpty()
+        raise errors.ContainerIsEmpty(target=target)
     if not blob:
-        raise errors.InputBlobRelativeLocationInvalid()
+        raise errors.InputBlobRelativeLocationInvalid(target=target)
+    check_names(container, blob, target)
     return container, blob
+
+
+def check_names(container: str, blob: str, target: str | None = None) -> None:
+    """Azure's naming rules (``names``): ContainerSegmentInvalid or InvalidBlob naming the rule broken."""
+    if names.container_problem(container):
+        raise errors.ContainerSegmentInvalid(target=target)
+    problem = names.blob_problem(blob)
+    if problem:
+        raise errors.InvalidBlob(f"'{short(names.printable(container + '/' + blob), 60)}' ({problem})", target=target)
 
 
 def account_from_base_location(base: str) -> str:
@@ -79,6 +105,7 @@ class BlobStore:
         self.azurite_url = azurite_url.rstrip("/")
         self._accounts = dict(accounts or {})  # name -> key, for SAS minting of service-owned blobs
         self._lock = threading.Lock()
+        self._written: deque[tuple[float, BlobAddress]] = deque(maxlen=RECENT_WRITES)
 
     def remember_key(self, account: str, key: str) -> None:
         with self._lock:
@@ -97,9 +124,13 @@ class BlobStore:
     def _client(self, address: BlobAddress) -> BlobClient:
         if address.account_key:
             return BlobClient(self.account_url(address.account), address.container, address.blob,
-                              credential={"account_name": address.account, "account_key": address.account_key})
+                              credential={"account_name": address.account, "account_key": address.account_key},
+                              **CLIENT_OPTIONS)
         url = f"{self.account_url(address.account)}/{address.relative_location}"
-        return BlobClient.from_blob_url(url + (f"?{address.sas}" if address.sas else ""))
+        return BlobClient.from_blob_url(url + (f"?{address.sas}" if address.sas else ""), **CLIENT_OPTIONS)
+
+    def _unavailable(self, exc: BaseException) -> StorageUnavailable:
+        return StorageUnavailable(self.azurite_url, exc)
 
     def read(self, address: BlobAddress, shown_as: str) -> bytes:
         """Blob bytes; a missing or unreadable blob is the catalogue's BlobNotFound naming ``shown_as``."""
@@ -112,7 +143,7 @@ class BlobStore:
         except UnicodeError:
             raise errors.BlobNotFound(shown_as, UNSENDABLE) from None
         except AzureError as exc:
-            raise StorageUnavailable(str(exc)) from exc
+            raise self._unavailable(exc) from None
 
     def exists(self, address: BlobAddress, shown_as: str) -> None:
         """Raise BlobNotFound unless the blob can be read with the given credential."""
@@ -125,26 +156,29 @@ class BlobStore:
         except UnicodeError:
             raise errors.BlobNotFound(shown_as, UNSENDABLE) from None
         except AzureError as exc:
-            raise StorageUnavailable(str(exc)) from exc
+            raise self._unavailable(exc) from None
 
     def write(self, address: BlobAddress, data: bytes) -> None:
-        """Write a blob; with the account key, create its container first (one small request, not a re-upload)."""
+        """Write a blob; with the account key, create its container first (one small request, not a re-upload).
+        Names that break Azure's rules are refused before anything is sent."""
+        check_names(address.container, address.blob)
         try:
             if address.account_key:
                 service = BlobServiceClient(self.account_url(address.account),
                                             credential={"account_name": address.account,
-                                                        "account_key": address.account_key})
+                                                        "account_key": address.account_key}, **CLIENT_OPTIONS)
                 try:
                     service.create_container(address.container)
                 except ResourceExistsError:
                     pass
             self._client(address).upload_blob(data, overwrite=True)
+            self._written.append((time.time(), address))
         except HttpResponseError as exc:
             raise errors.BlobNotFound(address.relative_location, _storage_message(exc)) from None
         except UnicodeError:
             raise errors.BlobNotFound(address.relative_location, UNSENDABLE) from None
         except AzureError as exc:
-            raise StorageUnavailable(str(exc)) from exc
+            raise self._unavailable(exc) from None
 
     def read_sas(self, address: BlobAddress) -> str | None:
         """A fresh read SAS (with '?') for ``address``, or the client's own token when no key is known."""
@@ -158,18 +192,31 @@ class BlobStore:
 
     def accepts(self, account: str, key: str) -> bool:
         """True when the storage knows ``account`` with ``key`` (one container listing)."""
-        service = BlobServiceClient(self.account_url(account), credential={"account_name": account, "account_key": key})
+        service = BlobServiceClient(self.account_url(account), credential={"account_name": account, "account_key": key},
+                                    **CLIENT_OPTIONS)
         try:
             next(iter(service.list_containers(results_per_page=1)), None)
         except HttpResponseError:
             return False
         except AzureError as exc:
-            raise StorageUnavailable(str(exc)) from exc
+            raise self._unavailable(exc) from None
         return True
 
     def ping(self) -> bool:
         from .azurite import answers
         return answers(self.azurite_url)
+
+    def missing_recent(self, before: float) -> tuple[int, int]:
+        """Of the last blobs this store wrote before ``before`` (epoch seconds), how many are checked and how
+        many are gone: after storage restarted, whether what it held survived."""
+        recent = [address for moment, address in list(self._written) if moment < before]
+        missing = 0
+        for address in recent:
+            try:
+                self.exists(address, address.relative_location)
+            except errors.BlobNotFound:
+                missing += 1
+        return len(recent), missing
 
 
 def _storage_message(exc: HttpResponseError) -> str:

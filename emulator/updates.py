@@ -59,5 +59,5 @@ def _address(location: dict[str, str], name: str) -> BlobAddress:
         account = account_from_base_location(location["BaseLocation"])
     except ValueError:
         raise errors.InvalidBlob(location["BaseLocation"], target=name) from None
-    container, blob = split_relative_location(location["RelativeLocation"])
+    container, blob = split_relative_location(location["RelativeLocation"], name)
     return BlobAddress(account, container, blob, sas=location["SasBlobToken"].lstrip("?") or None)

@@ -140,3 +140,42 @@ def test_restart_with_new_accounts_keeps_blobs_and_the_port():
         assert client.get_blob_client("keptacross", "a.txt").download_blob().readall() == b"kept"
         late = BlobServiceClient.from_connection_string(instance.connection_string("lateaccount"))
         late.create_container("newone")
+
+
+def test_azurite_saves_its_blobs_when_a_busy_parent_is_killed(tmp_path):
+    """A parent with many threads killed with SIGKILL: Azurite gets one SIGTERM (through its guard), saves its
+    blob index and exits; the blob written just before is there for the next Azurite on the folder."""
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from .helpers import deadline_poll
+
+    code = ("import sys, threading; from adfemu.emulator.azurite import Azurite, Supervisor; "
+            "from azure.storage.blob import BlobServiceClient; "
+            "[threading.Thread(target=threading.Event().wait, daemon=True).start() for _ in range(16)]; "
+            "s = Supervisor(Azurite(location=sys.argv[1])); a = s.start(); "
+            "BlobServiceClient.from_connection_string(a.connection_string()).create_container('saved')"
+            ".upload_blob('b.txt', b'kept'); print(a.pid, a._workdir.name, flush=True); threading.Event().wait(120)")
+    parent = subprocess.Popen([sys.executable, "-c", code, str(tmp_path / "blobs")], stdout=subprocess.PIPE, text=True)
+    pid, workdir = parent.stdout.readline().split()
+    parent.kill()
+    parent.wait(timeout=10)
+    parent.stdout.close()
+
+    def gone() -> bool:
+        try:
+            return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+        except FileNotFoundError:
+            return True
+
+    try:
+        deadline_poll(gone, timeout=20, interval=0.05)
+    finally:
+        if not gone():
+            os.killpg(int(pid), signal.SIGKILL)
+    assert Path(workdir, "azurite.log").read_text().rstrip().endswith("successfully closed")
+    with Azurite(location=str(tmp_path / "blobs")) as again:
+        client = BlobServiceClient.from_connection_string(again.connection_string())
+        assert client.get_blob_client("saved", "b.txt").download_blob().readall() == b"kept"

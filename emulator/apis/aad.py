@@ -116,7 +116,8 @@ def render_aad_error(error: errors.AadError) -> Response:
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
     body = {"error": error.error,
             "error_description": f"{error.description} Trace ID: {trace} Correlation ID: {correlation} Timestamp: {stamp}",
-            "error_codes": [error.code], "timestamp": stamp, "trace_id": trace, "correlation_id": correlation,
-            "error_uri": f"https://login.microsoftonline.com/error?code={error.code}"}
+            "error_codes": [error.code] if error.code is not None else [], "timestamp": stamp, "trace_id": trace,
+            "correlation_id": correlation,
+            "error_uri": f"https://login.microsoftonline.com/error?code={error.code}" if error.code is not None else None}
     text = redact(json.dumps(body), emulator().secrets())
     return Response(text, status=error.status, content_type=JSON_TYPE, headers=_no_cache())

@@ -26,10 +26,12 @@ def dashboard():
 def health():
     emu = emulator()
     storage_ok = emu.store.ping()
+    state = emu.persistence
     body = {"status": "ok" if storage_ok else "degraded",
             "services": {"aml": "running", "storage": "running" if storage_ok else "unreachable"},
-            "storage": {"url": emu.store.azurite_url}, "version": emu.version,
-            "https": emu.ca_bundle is not None, "caBundle": emu.ca_bundle}
+            "storage": {"url": emu.store.azurite_url, **emu.storage_status()}, "version": emu.version,
+            "https": emu.ca_bundle is not None, "caBundle": emu.ca_bundle,
+            "state": {"path": str(state.path), "schemaVersion": state.version} if state.persistent else None}
     return json_response(body, 200 if storage_ok else 503)
 
 
@@ -52,11 +54,11 @@ def provision():
     try:
         document = json.loads(request.get_data(cache=True).decode("utf-8"))
     except (ValueError, RecursionError):
-        return _control_error("InvalidJson", "the body must be an emulator config document (JSON)")
+        return control_error("InvalidJson", "the body must be an emulator config document (JSON)")
     try:
         return json_response(emulator().provision(document, "<POST /_emulator/provision>"))
     except ConfigError as exc:
-        return _control_error("InvalidConfig", redact(str(exc), emulator().secrets()))
+        return control_error("InvalidConfig", redact(str(exc), emulator().secrets()))
 
 
 @bp.get("/requests")
@@ -73,7 +75,7 @@ def requests_journal():
     return json_response(entries)
 
 
-def _control_error(code: str, message: str, status: int = 400):
+def control_error(code: str, message: str, status: int = 400):
     return json_response({"error": {"code": code, "message": message}}, status)
 
 

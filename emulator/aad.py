@@ -62,6 +62,7 @@ class Directory:
     def __init__(self, document: dict | None):
         self.tenants: list[Tenant] = []
         self._secrets: list[str] = []
+        self.faults = None  # emulator/faults.py, set by the Emulator
         self.extend(document)
         self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.key_id = uuid.uuid4().hex
@@ -125,6 +126,8 @@ class Directory:
             raise errors.ExpiredClientSecret(principal.client_id)
         now = int(time.time())
         lifetime = principal.lifetime if principal.lifetime is not None else self.lifetime
+        if self.faults is not None:  # a token that expires early (emulator/faults.py)
+            lifetime = self.faults.token_lifetime(principal.client_id, lifetime)
         claims = {"aud": resource, "iss": tenant.issuer, "iat": now, "nbf": now, "exp": now + lifetime,
                   "aio": uuid.uuid4().hex, "appid": principal.client_id, "appidacr": "1", "idp": tenant.issuer,
                   "idtyp": "app", "oid": principal.object_id, "rh": "0.adfemu.", "sub": principal.object_id,

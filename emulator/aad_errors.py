@@ -13,8 +13,11 @@ class AadError(Exception):
     code = 0
     template = ""
 
+    plain: str | None = None  # a plain-text body instead of the JSON error document
+
     def __init__(self, *args: object):
-        self.description = f"AADSTS{self.code}: " + self.template.format(*args)
+        prefix = f"AADSTS{self.code}: " if self.code else ""
+        self.description = prefix + self.template.format(*args)
         super().__init__(self.description)
 
 
@@ -74,3 +77,25 @@ class InvalidScope(AadError):
 class PostOnly(AadError):
     status, error, code = 405, "invalid_request", 900561
     template = "The endpoint only accepts POST, OPTIONS requests. Received a {0} request."
+
+
+# --- throttling and outages (what fault injection answers with; emulator/faults.py) ---------------------
+
+class Throttled(AadError):
+    """For the client-credentials grant Azure AD answers 429 with ``Retry-After`` and the plain text "Too Many
+    Requests" (MSAL.NET docs "Client and server throttling"; AzureAD/microsoft-authentication-library-for-dotnet#2855)."""
+    status, error, code = 429, "temporarily_unavailable", 0
+    template = "{0}"
+    plain = "Too Many Requests"
+
+
+class TemporarilyUnavailable(AadError):
+    """(inferred) RFC 6749's ``temporarily_unavailable``; Azure AD's AADSTS number for it is not documented."""
+    status, error, code = 503, "temporarily_unavailable", 0
+    template = "{0}"
+
+
+class ServerError(AadError):
+    """(inferred) RFC 6749's ``server_error``; Azure AD's AADSTS number for it is not documented."""
+    status, error, code = 500, "server_error", 0
+    template = "{0}"

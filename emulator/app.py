@@ -15,10 +15,11 @@ from werkzeug.exceptions import HTTPException
 
 from . import aad_errors, arm_errors, errors
 from .aad import Directory
-from .apis import aad, arm, classic_mgmt, control, render_aml_error, runtime
+from .apis import aad, arm, classic_mgmt, control, faults as fault_routes, render_aml_error, runtime
 from .arm import ResourceManager
 from .backend import Backend
 from .config import Config, ConfigError, merged
+from .faults import Faults
 from .journal import Journal
 from .secrets import redact_library_logs
 from .state import snapshot
@@ -44,6 +45,8 @@ class Emulator:
         self.arm = ResourceManager(config.document.get("resourceManager"), self.directory, self.backend, store)
         self.jobs = JobRunner(store, workers)
         self.journal = Journal(self.secrets)
+        self.faults = Faults(config.document.get("faults"))  # fault injection; each part asks it at one place
+        store.faults = self.jobs.faults = self.arm.faults = self.directory.faults = self.faults
         self.ca_bundle: str | None = None  # set when served over HTTPS
         self._provisioning = threading.Lock()
         try:
@@ -84,6 +87,7 @@ class Emulator:
         self.backend.reset()
         self.arm.reset()
         self.journal.clear()
+        self.faults.reset()
 
     def secrets(self) -> list[str]:
         """Every key, token and client secret the emulator knows, for redaction."""
@@ -102,6 +106,7 @@ def create_app(emulator: Emulator) -> Flask:
     app.json.sort_keys = False
     for blueprint in (runtime.bp, classic_mgmt.bp, control.bp, arm.bp, aad.bp):
         app.register_blueprint(blueprint)
+    fault_routes.install(app)
     _register_error_handlers(app)
     _register_journal(app, emulator)
     return app

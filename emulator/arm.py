@@ -142,6 +142,7 @@ class ResourceManager:
         self.assignments: list[RoleAssignment] = []
         self.services: dict[tuple[str, str, str], ArmWebService] = {}
         self.operations: dict[str, Operation] = {}
+        self.faults = None  # emulator/faults.py, set by the Emulator
         self.reset()
 
     def reset(self) -> None:
@@ -299,7 +300,7 @@ class ResourceManager:
             resource.location, resource.tags = location, dict(body.get("tags") or {})
             new_properties = {k: v for k, v in properties.items() if k not in READ_ONLY_PROPERTIES and k != "keys"}
             self._apply(resource, new_properties, properties.get("keys"), created=existing is None,
-                        requested=new_properties.get("assets"))
+                        requested=new_properties.get("assets"), operation="put")
             if existing is None:
                 self.services[_key(sub.id, group.name, name)] = resource
             return resource, existing is None
@@ -351,7 +352,7 @@ class ResourceManager:
     # --- the one engine: trained-model assets -------------------------------------------------------
 
     def _apply(self, resource: ArmWebService, properties: dict, keys: Any, *, created: bool,
-               requested: Any = None) -> None:
+               requested: Any = None, operation: str = "patch") -> None:
         """Swap the models of changed ``Resource`` assets, then store. A model that cannot be fetched
         or loaded fails the async operation and leaves the service as it was (inferred)."""
         failure = None
@@ -359,6 +360,9 @@ class ResourceManager:
             updates = self._model_updates(resource, requested if isinstance(requested, dict) else {})
         except errors.ArmError as exc:
             failure, updates = exc, {}
+        if failure is None and self.faults is not None:  # an injected fault (emulator/faults.py)
+            message = self.faults.arm_failure(operation, (resource.name,))
+            failure = errors.InternalServerError(message) if message else None
         op = self._operation(compact(resource.location), failure)
         resource.operation = op
         if failure is not None:

@@ -79,6 +79,13 @@ class BlobStore:
         self.azurite_url = azurite_url.rstrip("/")
         self._accounts = dict(accounts or {})  # name -> key, for SAS minting of service-owned blobs
         self._lock = threading.Lock()
+        self.faults = None  # emulator/faults.py, set by the Emulator
+
+    def _injected(self, operation: str) -> None:
+        """An injected storage outage or latency (emulator/faults.py)."""
+        message = self.faults.storage(operation) if self.faults is not None else None
+        if message is not None:
+            raise StorageUnavailable(message)
 
     def remember_key(self, account: str, key: str) -> None:
         with self._lock:
@@ -103,6 +110,7 @@ class BlobStore:
 
     def read(self, address: BlobAddress, shown_as: str) -> bytes:
         """Blob bytes; a missing or unreadable blob is the catalogue's BlobNotFound naming ``shown_as``."""
+        self._injected("read")
         try:
             return self._client(address).download_blob().readall()
         except ResourceNotFoundError:
@@ -116,6 +124,7 @@ class BlobStore:
 
     def exists(self, address: BlobAddress, shown_as: str) -> None:
         """Raise BlobNotFound unless the blob can be read with the given credential."""
+        self._injected("exists")
         try:
             self._client(address).get_blob_properties()
         except ResourceNotFoundError:
@@ -129,6 +138,7 @@ class BlobStore:
 
     def write(self, address: BlobAddress, data: bytes) -> None:
         """Write a blob; with the account key, create its container first (one small request, not a re-upload)."""
+        self._injected("write")
         try:
             if address.account_key:
                 service = BlobServiceClient(self.account_url(address.account),

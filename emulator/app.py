@@ -106,9 +106,9 @@ def create_app(emulator: Emulator) -> Flask:
     app.json.sort_keys = False
     for blueprint in (runtime.bp, classic_mgmt.bp, control.bp, arm.bp, aad.bp):
         app.register_blueprint(blueprint)
-    fault_routes.install(app)
     _register_error_handlers(app)
     _register_journal(app, emulator)
+    fault_routes.install(app)  # after the journal's clock starts: injected latency counts in durationMs
     return app
 
 

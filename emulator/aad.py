@@ -8,7 +8,9 @@ No I/O here: ``apis.aad`` parses requests and renders what this module returns o
 from __future__ import annotations
 
 import hmac
+import threading
 import time
+from collections import deque
 import uuid
 from dataclasses import dataclass, field
 
@@ -63,6 +65,8 @@ class Directory:
         self.tenants: list[Tenant] = []
         self._secrets: list[str] = []
         self.faults = None  # emulator/faults.py, set by the Emulator
+        self._issued: deque[str] = deque(maxlen=64)  # the newest tokens issued, for redaction by value
+        self._issued_lock = threading.Lock()
         self.extend(document)
         self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.key_id = uuid.uuid4().hex
@@ -102,7 +106,8 @@ class Directory:
             return None
 
     def secrets(self) -> list[str]:
-        return self._secrets
+        with self._issued_lock:
+            return self._secrets + list(self._issued)
 
     # --- the client-credentials grant ---------------------------------------------------------------
 
@@ -133,6 +138,8 @@ class Directory:
                   "idtyp": "app", "oid": principal.object_id, "rh": "0.adfemu.", "sub": principal.object_id,
                   "tid": tenant.id, "uti": uuid.uuid4().hex[:22], "ver": "1.0", "xms_tcdt": now}
         token = jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": self.key_id, "x5t": self.key_id})
+        with self._issued_lock:
+            self._issued.append(token)
         return Token(token, claims, resource)
 
     def _resource(self, form: dict[str, str], tenant: Tenant, tenant_name: str, *, v2: bool) -> str:

@@ -21,7 +21,7 @@ from .backend import Backend
 from .config import Config, ConfigError, merged
 from .faults import Faults
 from .journal import Journal
-from .secrets import redact_library_logs
+from .secrets import learned, redact_library_logs, register_known
 from .state import snapshot
 from .jobs import JobRunner
 from .storage import BlobStore, StorageUnavailable
@@ -47,6 +47,7 @@ class Emulator:
         self.journal = Journal(self.secrets)
         self.faults = Faults(config.document.get("faults"))  # fault injection; each part asks it at one place
         store.faults = self.jobs.faults = self.arm.faults = self.directory.faults = self.faults
+        register_known(self.secrets)  # log records are masked with them too
         self.ca_bundle: str | None = None  # set when served over HTTPS
         self._provisioning = threading.Lock()
         try:
@@ -90,8 +91,9 @@ class Emulator:
         self.faults.reset()
 
     def secrets(self) -> list[str]:
-        """Every key, token and client secret the emulator knows, for redaction."""
-        return self.backend.secrets() + self.directory.secrets()
+        """Every key, token, client secret and minted SAS signature the emulator knows, for redaction."""
+        from .azurite import DEV_KEY
+        return self.backend.secrets() + self.directory.secrets() + [DEV_KEY] + learned()
 
     def state(self) -> dict:
         return snapshot(self)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from azure.core.exceptions import AzureError, HttpResponseError, ResourceExistsError, ResourceNotFoundError
 from azure.storage.blob import BlobClient, BlobSasPermissions, BlobServiceClient, generate_blob_sas
@@ -19,6 +19,7 @@ from azure.storage.blob import BlobClient, BlobSasPermissions, BlobServiceClient
 from adfemu.schemas import connection_strings
 
 from . import errors
+from .secrets import learn
 
 SAS_LIFETIME = timedelta(hours=24)
 UNSENDABLE = "The blob address contains characters that cannot be sent to storage"
@@ -164,6 +165,7 @@ class BlobStore:
         token = generate_blob_sas(address.account, address.container, address.blob, account_key=key,
                                   permission=BlobSasPermissions(read=True),
                                   expiry=datetime.now(timezone.utc) + SAS_LIFETIME)
+        learn(unquote(parse_qs(token).get("sig", [""])[0] if "sig=" in token else ""))  # masked in any encoding
         return f"?{token}"
 
     def accepts(self, account: str, key: str) -> bool:

@@ -99,6 +99,8 @@ def instance_discovery():
 @bp.get("/<tenant>/discovery/v2.0/keys")
 @bp.get("/<tenant>/discovery/keys")
 def keys(tenant):
+    if tenant.lower() not in MULTI_TENANT:  # an unknown tenant has no keys (AADSTS90002, as its token endpoint)
+        emulator().directory.tenant(tenant)
     return json_response(emulator().directory.jwks())
 
 

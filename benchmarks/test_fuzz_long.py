@@ -21,9 +21,10 @@ def test_schemathesis_long_run(benchmark, azurite):
         emulator.close()
     tally = tallies[0]
     benchmark.extra_info.update(operations=tally.operations, requests=tally.requests,
+                                statefulRequests=tally.stateful_requests,
                                 serverErrors=len(tally.server_errors), failedChecks=len(tally.failures),
                                 statuses={str(k): v for k, v in sorted(tally.statuses.items())})
-    print(f"\nschemathesis long run: {tally.operations} operations, {tally.requests} requests, "
+    print(f"\nschemathesis long run: {tally.operations} operations, {tally.requests} requests ({tally.stateful_requests} in linked sequences), "
           f"{len(tally.server_errors)} server errors, {len(tally.failures)} failed checks; "
           f"statuses {dict(sorted(tally.statuses.items()))}")
     assert tally.server_errors == []

@@ -89,6 +89,11 @@ def _op(operation_id: str, summary: str, ok: dict, error: str, *, status: str = 
 EMPTY = {"description": "OK, no body"}
 
 
+def _links(operations: tuple[str, ...], **parameters: str) -> dict:
+    """OpenAPI links (stateful fuzzing follows them): what an answer lets a client call next."""
+    return {op.split(".")[1]: {"operationId": op, "parameters": dict(parameters)} for op in operations}
+
+
 # --- BES, RRS, swagger.json -----------------------------------------------------------------------------
 
 def _runtime(ids: dict) -> dict:
@@ -96,9 +101,12 @@ def _runtime(ids: dict) -> dict:
     scope = _path_params(ids, workspaceId="workspace", serviceId="endpoint")
     version = [_param("api-version", "query", {"type": "string", "enum": ["2.0"]}, required=False)]
     job = scope + [_param("jobId", "path", {"type": "string", "minLength": 1})] + version
+    submitted = dict(_json({"type": "string"}), links=_links(
+        ("bes.start", "bes.status", "bes.delete"), workspaceId="$request.path.workspaceId",
+        serviceId="$request.path.serviceId", jobId="$response.body"))
     return {
         f"{base}/jobs": {
-            "post": _op("bes.submit", "Submit a Batch Execution job", _json({"type": "string"}), "AmlError",
+            "post": _op("bes.submit", "Submit a Batch Execution job", submitted, "AmlError",
                         parameters=scope + version, body=_ref("BesSubmit")),
             "get": _op("bes.list", "List the endpoint's jobs", _json({"type": "array", "items": _ref("JobStatus")}),
                        "AmlError", parameters=scope + version)},
@@ -162,12 +170,16 @@ def _arm(ids: dict) -> dict:
     provider = "providers/Microsoft.MachineLearning"
     base = f"/subscriptions/{{subscriptionId}}/resourceGroups/{{resourceGroupName}}/{provider}/webServices"
     resource = _json(_ref("ArmWebService"))
+    arm_links = _links(("arm.get", "arm.patch", "arm.listKeys", "arm.delete"),
+                       subscriptionId="$request.path.subscriptionId", resourceGroupName="$request.path.resourceGroupName",
+                       webServiceName="$request.path.webServiceName", **{"api-version": "$request.query.api-version"})
     listing = _json({"type": "object", "required": ["value"], "properties": {"value": {"type": "array"}}})
     return {
         f"{base}/{{webServiceName}}": {
             "get": _op("arm.get", "A web service resource", resource, "ArmError", parameters=service + version),
-            "put": _op("arm.put", "Create or replace", resource, "ArmError", parameters=service + version,
-                       body=_ref("ArmPut"), more={"201": _json(_ref("ArmWebService"), "Created")}),
+            "put": _op("arm.put", "Create or replace", dict(resource, links=arm_links), "ArmError",
+                       parameters=service + version, body=_ref("ArmPut"),
+                       more={"201": dict(_json(_ref("ArmWebService"), "Created"), links=arm_links)}),
             "patch": _op("arm.patch", "Update", resource, "ArmError", parameters=service + version,
                          body=_ref("ArmPatch")),
             "delete": _op("arm.delete", "Delete", {"description": "Accepted"}, "ArmError", status="202",

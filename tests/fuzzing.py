@@ -55,6 +55,7 @@ class Tally:
     server_errors: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     unsatisfiable: list[str] = field(default_factory=list)
+    stateful_requests: int = 0
 
 
 def fuzz_config(document: dict | None = None) -> dict:
@@ -89,7 +90,38 @@ def run(emulator: Emulator, max_examples: int, seed: int = 1) -> Tally:
         excluded = CHECKS.get_by_names([*EVERYWHERE, *(name for name, ops in EXCLUDED.items() if op_id in ops)])
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
             _fuzz(operation, mode, headers, excluded, op_id, emulator, tally, max_examples, seed)
+    _stateful(schema, token, emulator, tally, max_examples)
     return tally
+
+
+def _headers(case, token: str) -> dict:
+    op_id = case.operation.definition.raw.get("operationId", "")
+    return {"Authorization": f"Bearer {token if op_id.startswith('arm.') else KEY}"}
+
+
+def _stateful(schema, token: str, emulator: Emulator, tally: Tally, max_examples: int) -> None:
+    """Sequences along the document's links: a job submitted, then started, polled and deleted; an ARM web service
+    put, then read, patched, its keys listed and deleted."""
+    class Workflow(schema.as_state_machine()):
+        def get_call_kwargs(self, case):
+            return {"headers": _headers(case, token)}
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            tally.requests += 1
+            tally.stateful_requests += 1
+            tally.statuses[response.status_code] += 1
+            op_id = case.operation.definition.raw.get("operationId", "")
+            if response.status_code >= 500:
+                tally.server_errors.append(f"{op_id} (stateful): {response.status_code}")
+            excluded = CHECKS.get_by_names([*EVERYWHERE, *(n for n, ops in EXCLUDED.items() if op_id in ops)])
+            try:
+                case.validate_response(response, excluded_checks=excluded, transport_kwargs=kwargs or None)
+            except (AssertionError, FailureGroup) as exc:
+                tally.failures.append(f"{op_id} (stateful): {str(exc)[:600]}")
+            emulator.faults.reset()
+
+    Workflow.run(settings=settings(max_examples=max_examples, stateful_step_count=6, deadline=None,
+                                   derandomize=True, database=None, suppress_health_check=list(HealthCheck)))
 
 
 def _fuzz(operation, mode, headers, excluded, op_id, emulator, tally, max_examples, seed) -> None:

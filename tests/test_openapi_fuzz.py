@@ -29,7 +29,7 @@ def test_schemathesis_finds_no_server_error_and_no_failed_check(azurite):
         tally = fuzzing.run(emulator, max_examples=6, seed=1)
     finally:
         emulator.close()
-    print(f"\nschemathesis: {tally.operations} operations, {tally.requests} requests, "
+    print(f"\nschemathesis: {tally.operations} operations, {tally.requests} requests ({tally.stateful_requests} in linked sequences), "
           f"{len(tally.server_errors)} server errors, {len(tally.failures)} failed checks; "
           f"statuses {dict(sorted(tally.statuses.items()))}")
     assert tally.operations >= 39 and tally.requests > 300

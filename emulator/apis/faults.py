@@ -13,6 +13,7 @@ from flask import Blueprint, Flask, g, request
 
 from .. import aad_errors, arm_errors, errors
 from ..faults import FaultError
+from ..secrets import redact
 from . import emulator, json_response
 from .arm import parse as parse_arm
 
@@ -59,7 +60,7 @@ def install(app: Flask) -> None:
 
 @bp.get("")
 def list_faults():
-    return json_response(emulator().faults.listing())
+    return _masked(emulator().faults.listing())
 
 
 @bp.post("")
@@ -69,7 +70,7 @@ def add_faults():
     except (ValueError, RecursionError):
         return _error("InvalidJson", '/: the body must be JSON: {"rules": [...], "seed": 1, "replace": false}')
     try:
-        return json_response(emulator().faults.update(body))
+        return _masked(emulator().faults.update(body))
     except FaultError as exc:
         return _error("InvalidFaultRule", str(exc))
 
@@ -88,7 +89,12 @@ def delete_fault(rule_id: str):
 
 
 def _error(code: str, message: str, status: int = 400):
-    return json_response({"error": {"code": code, "message": message}}, status)
+    return json_response({"error": {"code": code, "message": redact(message, emulator().secrets())}}, status)
+
+
+def _masked(listing: dict):
+    """Rules are shown as given, but a secret pasted into one (a message, an id) is masked like anywhere else."""
+    return json_response(json.loads(redact(json.dumps(listing), emulator().secrets())))
 
 
 # --- the request hook -------------------------------------------------------------------------------

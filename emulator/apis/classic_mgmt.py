@@ -105,9 +105,10 @@ def refresh_endpoint(ws_id, service_id, name):
 
 
 def _settings_typed(body: dict) -> bool:
-    """The endpoint settings deserialize into the service's typed object: strings, a boolean, an integer (values
-    of another JSON type fail there, inferred from the C# client classes); null is a missing value."""
-    kinds = {"Description": (str,), "ThrottleLevel": (str,), "PreventUpdate": (bool, str), "MaxConcurrentCalls": (int,)}
+    """Description and PreventUpdate deserialize into the service's typed object (a value of another JSON type fails
+    there, inferred from the C# client classes; null is a missing value). ThrottleLevel and MaxConcurrentCalls are
+    checked with their rules (``backend._throttle``: UserParameterInvalid)."""
+    kinds = {"Description": (str,), "PreventUpdate": (bool, str)}
     return all(body.get(name) is None or isinstance(body[name], allowed) for name, allowed in kinds.items())
 
 

@@ -71,8 +71,12 @@ class Rule:
 
     @property
     def point(self) -> str:
-        place = EFFECTS[self.effect["type"]][0]
-        return "storage" if self.api == "storage" else place
+        """Where the rule acts; latency acts where its API and operation say (a storage call, a job's run)."""
+        if self.api == "storage":
+            return "storage"
+        if self.effect["type"] == "latency" and (self.operation or "").lower() == "run":
+            return "job"
+        return EFFECTS[self.effect["type"]][0]
 
     def document(self) -> dict:
         shown = {k: v for k, v in (("id", self.id), ("api", self.api), ("operation", self.operation),

@@ -145,3 +145,13 @@ def test_control_routes_and_unrouted_paths_are_never_faulted(aml):
     assert requests.get(f"{aml.mgmt()}", headers=aml.auth("x")).status_code == 503
     assert _rrs(aml).status_code == 503
     assert WS  # the seed workspace is the one the management URL names
+
+
+def test_latency_acts_where_its_api_and_operation_say():
+    faults = Faults({"rules": [{"api": "bes", "operation": "run", "effect": {"type": "latency", "ms": 5}},
+                               {"api": "storage", "effect": {"type": "latency", "ms": 7}},
+                               {"api": "bes", "effect": {"type": "latency", "ms": 11}}]})
+    assert faults.decide("job", "bes", "run").delay == 0.005
+    assert faults.decide("storage", "storage", "read").delay == 0.007
+    assert faults.decide("request", "bes", "submit").delay == 0.011
+    assert [r["fired"] for r in faults.listing()["rules"]] == [1, 1, 1]

@@ -4,7 +4,8 @@
 Request bodies are the JSON Schemas the emulator checks them against (``schemas/aml-*.schema.json``,
 ``arm-webservice-*.schema.json``, the config schema's ``faultsUpdate``), so the document and the checks cannot
 drift apart. Path parameters name the ids this emulator serves (an ``enum``), so that generated requests reach
-its web services; ids are not secrets, keys never appear. Responses are the success shapes and each API family's
+its web services (endpoint and ARM web service names, which come and go, are patterns); ids are not secrets, keys
+never appear. Responses are the success shapes and each API family's
 error envelope.
 """
 from __future__ import annotations
@@ -132,9 +133,9 @@ def _runtime(ids: dict) -> dict:
 def _management(ids: dict) -> dict:
     ws = _path_params(ids, workspaceId="workspace")
     svc = ws + _path_params(ids, webServiceId="service")
-    ep = svc + _path_params(ids, endpointName="endpointName")
-    new_ep = svc + [_param("endpointName", "path", {"type": "string", "pattern": "^[a-z0-9]{1,24}$"},
-                           description="an existing endpoint, or a new one's name")]
+    # endpoints come and go (PUT, DELETE): a configured name, or any name a new endpoint may have
+    name = {"type": "string", "anyOf": [{"enum": ids["endpointName"]}, {"pattern": "^[a-z0-9]{1,24}$"}]}
+    ep = new_ep = svc + [_param("endpointName", "path", name)]
     base = "/workspaces/{workspaceId}/webservices"
     return {
         base: {"get": _op("management.listServices", "List web services", _json({"type": "array"}), "AmlError",
@@ -166,7 +167,9 @@ def _arm(ids: dict) -> dict:
     version = [_param("api-version", "query", {"type": "string", "enum": list(SUPPORTED_VERSIONS)})]
     sub = _path_params(ids, subscriptionId="subscription")
     group = sub + _path_params(ids, resourceGroupName="group")
-    service = group + _path_params(ids, webServiceName="webService")
+    # web services come and go (PUT, DELETE): any name
+    service = group + [_param("webServiceName", "path", {"type": "string", "minLength": 1},
+                              description=f"e.g. {', '.join(ids['webService'][:3])}")]
     provider = "providers/Microsoft.MachineLearning"
     base = f"/subscriptions/{{subscriptionId}}/resourceGroups/{{resourceGroupName}}/{provider}/webServices"
     resource = _json(_ref("ArmWebService"))

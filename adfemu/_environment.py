@@ -88,7 +88,7 @@ class Environment:
         if loaded.path not in self._factories:
             self._provision(loaded)
             self._factories[loaded.path] = loaded
-        return self._factories[loaded.path]
+        return loaded if isinstance(factory, Factory) else self._factories[loaded.path]  # a given Factory is run as given
 
     def _provision(self, factory: Factory) -> None:
         if self.provision:
@@ -235,6 +235,43 @@ class Environment:
     def health(self) -> dict:
         return self._call("GET", "/_emulator/health").json()
 
+    # --- fault injection (docs/emulator.md) ----------------------------------------------------------
+
+    def fault(self, effect: str | Mapping[str, Any], *, api: str | None = None, operation: str | None = None,
+              service: str | None = None, endpoint: str | None = None, count: int | None = None,
+              probability: float | None = None, id: str | None = None, **fields: Any) -> "Fault":
+        """Add one fault rule now (after the rules already there) and return it; used as a context manager it is
+        removed when the block ends. ``effect`` is the effect's type ("error", "latency", "jobFailed", ...) with
+        its fields as keywords (``status=503, retry_after=5``, ``ms=200``, ``details="..."``,
+        ``lifetime_seconds=0``), or the effect as a dict."""
+        body = dict(effect) if isinstance(effect, Mapping) else {"type": effect}
+        body.update({_camel(k): v for k, v in fields.items()})
+        rule = {k: v for k, v in (("id", id), ("api", api), ("operation", operation), ("service", service),
+                                  ("endpoint", endpoint), ("count", count), ("probability", probability)) if v is not None}
+        rule["effect"] = body
+        added = self.set_faults([rule], replace=False)[-1] if id is None else \
+            next(r for r in self.set_faults([rule], replace=False) if r["id"] == id)
+        return Fault(self, added["id"])
+
+    def set_faults(self, rules: Sequence[Mapping[str, Any]], *, seed: int | None = None,
+                   replace: bool = True) -> list[dict]:
+        """Install fault rules as the emulator's JSON documents them; ``replace=False`` appends (a rule whose id is
+        known replaces that rule in place). Returns every rule with its counters."""
+        body: dict[str, Any] = {"rules": [dict(r) for r in rules], "replace": replace}
+        if seed is not None:
+            body["seed"] = seed
+        response = self._call("POST", "/_emulator/faults", json=body)
+        if not response.ok:
+            raise RunInputError(f"fault rules refused: {_message(response)}")
+        return response.json()["rules"]
+
+    def faults(self) -> list[dict]:
+        """The fault rules in order, with how often each matched and fired."""
+        return self._call("GET", "/_emulator/faults").json()["rules"]
+
+    def clear_faults(self) -> None:
+        self._call("DELETE", "/_emulator/faults").raise_for_status()
+
     def _databases(self, paths: dict[str, str]) -> dict[str, str]:
         """SQL mappings to SQLite files; a ``.sql`` script becomes a database built from it once for this
         environment (in a temporary folder), so runs share it and the script stays untouched."""
@@ -286,6 +323,38 @@ class Environment:
             return self._http.request(method, f"{self.url}{path}", verify=self._verify, timeout=120, **kwargs)
         except requests.RequestException as exc:
             raise StartError(f"the emulator at {self.url} does not answer ({type(exc).__name__})") from None
+
+
+class Fault:
+    """One fault rule added by ``Environment.fault``; ``with env.fault(...):`` removes it when the block ends."""
+
+    def __init__(self, env: Environment, rule_id: str):
+        self.env, self.id = env, rule_id
+
+    @property
+    def rule(self) -> dict | None:
+        """The rule as the emulator shows it now (``matched``, ``fired``, ``remaining``), or None once removed."""
+        return next((r for r in self.env.faults() if r["id"] == self.id), None)
+
+    def remove(self) -> None:
+        response = self.env._call("DELETE", f"/_emulator/faults/{self.id}")
+        if response.status_code not in (200, 404):  # 404: already gone (a reset clears rules too)
+            response.raise_for_status()
+
+    def __enter__(self) -> "Fault":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.remove()
+
+    def __repr__(self) -> str:
+        return f"<Fault {self.id}>"
+
+
+def _camel(name: str) -> str:
+    """``retry_after`` -> ``retryAfter`` (the JSON field names)."""
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
 
 
 def sql_paths(mapping: Mapping[str, Any], base: Path | None = None) -> dict[str, str]:

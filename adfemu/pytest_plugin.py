@@ -68,7 +68,8 @@ def adfemu_environment(pytestconfig: pytest.Config) -> Iterator["adfemu.Environm
 def adfemu(adfemu_environment: "adfemu.Environment") -> "adfemu.Environment":  # noqa: F811,F821
     """The emulated Azure side, reset for this test: ``adfemu.run(factory, pipeline, ...)``,
     ``adfemu.upload(path, data)``, ``adfemu.download(path)``, ``adfemu.list_blobs()``,
-    ``adfemu.score(factory, linked_service, rows)``, ``adfemu.requests(api)``, ``adfemu.load(factory)``."""
+    ``adfemu.score(factory, linked_service, rows)``, ``adfemu.requests(api)``, ``adfemu.load(factory)``,
+    ``with adfemu.fault("error", api="bes", status=503, count=1): ...`` (a fault rule for the block)."""
     adfemu_environment.reset()
     return adfemu_environment
 

@@ -8,7 +8,9 @@ No I/O here: ``apis.aad`` parses requests and renders what this module returns o
 from __future__ import annotations
 
 import hmac
+import threading
 import time
+from collections import deque
 import uuid
 from dataclasses import dataclass, field
 
@@ -62,6 +64,9 @@ class Directory:
     def __init__(self, document: dict | None):
         self.tenants: list[Tenant] = []
         self._secrets: list[str] = []
+        self.faults = None  # emulator/faults.py, set by the Emulator
+        self._issued: deque[str] = deque(maxlen=64)  # the newest tokens issued, for redaction by value
+        self._issued_lock = threading.Lock()
         self.extend(document)
         self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.key_id = uuid.uuid4().hex
@@ -101,7 +106,8 @@ class Directory:
             return None
 
     def secrets(self) -> list[str]:
-        return self._secrets
+        with self._issued_lock:
+            return self._secrets + list(self._issued)
 
     # --- the client-credentials grant ---------------------------------------------------------------
 
@@ -125,11 +131,15 @@ class Directory:
             raise errors.ExpiredClientSecret(principal.client_id)
         now = int(time.time())
         lifetime = principal.lifetime if principal.lifetime is not None else self.lifetime
+        if self.faults is not None:  # a token that expires early (emulator/faults.py)
+            lifetime = self.faults.token_lifetime(principal.client_id, lifetime)
         claims = {"aud": resource, "iss": tenant.issuer, "iat": now, "nbf": now, "exp": now + lifetime,
                   "aio": uuid.uuid4().hex, "appid": principal.client_id, "appidacr": "1", "idp": tenant.issuer,
                   "idtyp": "app", "oid": principal.object_id, "rh": "0.adfemu.", "sub": principal.object_id,
                   "tid": tenant.id, "uti": uuid.uuid4().hex[:22], "ver": "1.0", "xms_tcdt": now}
         token = jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": self.key_id, "x5t": self.key_id})
+        with self._issued_lock:
+            self._issued.append(token)
         return Token(token, claims, resource)
 
     def _resource(self, form: dict[str, str], tenant: Tenant, tenant_name: str, *, v2: bool) -> str:

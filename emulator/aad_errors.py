@@ -15,9 +15,11 @@ class AadError(Exception):
     code: int | None = 0  # None: an error of adfemu's own, without an AADSTS number
     template = ""
 
+    plain: str | None = None  # a plain-text body instead of the JSON error document
+
     def __init__(self, *args: object):
         text = self.template.format(*(short(a) for a in args))  # echoed values are cut to a short prefix
-        self.description = f"AADSTS{self.code}: {text}" if self.code is not None else text
+        self.description = f"AADSTS{self.code}: {text}" if self.code else text
         super().__init__(self.description)
 
 
@@ -83,3 +85,25 @@ class RequestTooLarge(AadError):
 class PostOnly(AadError):
     status, error, code = 405, "invalid_request", 900561
     template = "The endpoint only accepts POST, OPTIONS requests. Received a {0} request."
+
+
+# --- throttling and outages (what fault injection answers with; emulator/faults.py) ---------------------
+
+class Throttled(AadError):
+    """For the client-credentials grant Azure AD answers 429 with ``Retry-After`` and the plain text "Too Many
+    Requests" (MSAL.NET docs "Client and server throttling"; AzureAD/microsoft-authentication-library-for-dotnet#2855)."""
+    status, error, code = 429, "temporarily_unavailable", 0
+    template = "{0}"
+    plain = "Too Many Requests"
+
+
+class TemporarilyUnavailable(AadError):
+    """(inferred) RFC 6749's ``temporarily_unavailable``; Azure AD's AADSTS number for it is not documented."""
+    status, error, code = 503, "temporarily_unavailable", 0
+    template = "{0}"
+
+
+class ServerError(AadError):
+    """(inferred) RFC 6749's ``server_error``; Azure AD's AADSTS number for it is not documented."""
+    status, error, code = 500, "server_error", 0
+    template = "{0}"

@@ -16,12 +16,13 @@ from werkzeug.exceptions import HTTPException
 
 from . import aad_errors, arm_errors, errors
 from .aad import Directory
-from .apis import aad, arm, classic_mgmt, control, render_aml_error, runtime
+from .apis import aad, arm, classic_mgmt, control, faults as fault_routes, render_aml_error, runtime
 from .arm import ResourceManager
 from .backend import Backend
 from .config import Config, ConfigError, merged
+from .faults import Faults
 from .journal import Journal
-from .secrets import redact_library_logs
+from .secrets import learned, redact_library_logs, register_known
 from .state import snapshot
 from .jobs import JobRunner
 from .limits import MAX_REQUEST_BYTES
@@ -51,6 +52,9 @@ class Emulator:
         self.arm = ResourceManager(config.document.get("resourceManager"), self.directory, self.backend, store)
         self.jobs = JobRunner(store, workers)
         self.journal = Journal(self.secrets)
+        self.faults = Faults(config.document.get("faults"))  # fault injection; each part asks it at one place
+        store.faults = self.jobs.faults = self.arm.faults = self.directory.faults = self.faults
+        register_known(self.secrets)  # log records are masked with them too
         self.ca_bundle: str | None = None  # set when served over HTTPS
         self.storage_status: Callable[[], dict] = lambda: {"startedByAdfemu": False}  # set by the stack
         self._provisioning = threading.Lock()
@@ -102,10 +106,12 @@ class Emulator:
         self.backend.reset()
         self.arm.reset()
         self.journal.clear()
+        self.faults.reset()
 
     def secrets(self) -> list[str]:
-        """Every key, token and client secret the emulator knows, for redaction."""
-        return self.backend.secrets() + self.directory.secrets()
+        """Every key, token, client secret and minted SAS signature the emulator knows, for redaction."""
+        from .azurite import DEV_KEY
+        return self.backend.secrets() + self.directory.secrets() + [DEV_KEY] + learned()
 
     def state(self) -> dict:
         return snapshot(self)
@@ -125,6 +131,7 @@ def create_app(emulator: Emulator) -> Flask:
         app.register_blueprint(blueprint)
     _register_error_handlers(app)
     _register_journal(app, emulator)
+    fault_routes.install(app)  # after the journal's clock starts: injected latency counts in durationMs
     return app
 
 

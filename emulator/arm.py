@@ -149,6 +149,7 @@ class ResourceManager:
         self.services: dict[tuple[str, str, str], ArmWebService] = {}
         self.operations: dict[str, Operation] = {}
         self.persistence: Persistence = NOWHERE  # told of each change, under the lock
+        self.faults = None  # emulator/faults.py, set by the Emulator
         self.reset()
 
     def reset(self) -> None:
@@ -315,7 +316,8 @@ class ResourceManager:
             resource = existing or ArmWebService(sub, group, name, location, {}, {}, svc)
             resource.location, resource.tags = location, dict(body.get("tags") or {})
             new_properties = {k: v for k, v in properties.items() if k not in READ_ONLY_PROPERTIES and k != "keys"}
-            self._apply(resource, new_properties, properties.get("keys"), downloaded, created=existing is None)
+            self._apply(resource, new_properties, properties.get("keys"), downloaded, created=existing is None,
+                        operation="put")
             if existing is None:
                 self.services[_key(sub.id, group.name, name)] = resource
             self.persistence.arm_resource(resource)
@@ -371,7 +373,7 @@ class ResourceManager:
     # --- the one engine: trained-model assets -------------------------------------------------------
 
     def _apply(self, resource: ArmWebService, properties: dict, keys: Any, downloaded: Downloaded, *,
-               created: bool) -> None:
+               created: bool, operation: str = "patch") -> None:
         """Swap the models of changed ``Resource`` assets, then store. A model that cannot be fetched
         or loaded fails the async operation and leaves the service as it was (inferred)."""
         models, failure = downloaded
@@ -383,6 +385,9 @@ class ResourceManager:
                 failure = errors.InvalidModel(name, uri, exc)
                 break
             updates[name] = Resource(name, data, {"uri": uri})
+        if failure is None and self.faults is not None:  # an injected fault (emulator/faults.py)
+            message = self.faults.arm_failure(operation, (resource.name,))
+            failure = errors.InternalServerError(message) if message else None
         op = self._operation(compact(resource.location), failure)
         resource.operation = op
         if failure is not None:

@@ -169,3 +169,17 @@ class ServiceUnavailable(ArmError):
 class InternalServerError(ArmError):
     status, code = 500, "InternalServerError"
     template = "{0}"
+
+
+# --- throttling and outages (what fault injection answers with; emulator/faults.py) ---------------------
+
+class TooManyRequests(ArmError):
+    """ARM's throttling answer, with Retry-After (Microsoft Learn: "Understand how Azure Resource Manager throttles
+    requests")."""
+    status, code = 429, "TooManyRequests"
+    template = "{0}"
+
+
+class ServiceUnavailable(ArmError):
+    status, code = 503, "ServiceUnavailable"
+    template = "{0}"

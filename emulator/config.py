@@ -53,6 +53,8 @@ def load(path: str | Path) -> Config:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the config: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start})") from None
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -171,6 +173,7 @@ def _check_semantics(config: Config, base_dir: Path) -> None:
                 if "model" in res:
                     _load_model(config, base_dir, res["model"], f"{sp}/resources/{r}", model_check, problem)
     _check_azure(config.document, problem)
+    _check_faults(config.document, problem)
     if problems:
         raise ConfigError("\n".join(problems))
 
@@ -221,6 +224,16 @@ def _check_azure(document: dict, problem) -> None:
             other = names.setdefault(key, where)
             if other != where:
                 problem(f"{where}/name", f"the ARM web service '{arm['name']}' is already defined at {other}")
+
+
+def _check_faults(document: dict, problem) -> None:
+    """The fault rules' own rules (which effect goes with which API and operation): emulator/faults.py."""
+    from .faults import FaultError, parse
+    try:
+        parse(document.get("faults", {}).get("rules", []), "/faults/rules")
+    except FaultError as exc:
+        pointer, _, message = str(exc).partition(": ")
+        problem(pointer, message)
 
 
 def _check_unique(names: list[str], pointer: str, what: str, problem) -> None:

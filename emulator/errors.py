@@ -327,3 +327,19 @@ class ServiceUnavailable(AmlError):
     status, code, message = 503, "ServiceUnavailable", "Service is temporarily unavailable."
     detail_code = "StorageUnavailable"
     template = "The storage service did not answer: {0}"
+
+
+# --- throttling and outages (what fault injection answers with; emulator/faults.py) ---------------------
+
+class RequestThrottled(AmlError):
+    """The catalogue's ServiceUnavailable class with its RequestThrottled detail; the detail text is inferred."""
+    status, code, message = 503, "ServiceUnavailable", "Service is temporarily unavailable."
+    detail_code = "RequestThrottled"
+    template = "{0}"
+
+
+class TooManyRequests(AmlError):
+    """(inferred) 429 is not in the catalogue; its class and detail code are named after the status."""
+    status, code, message = 429, "TooManyRequests", "Too many requests."
+    detail_code = "TooManyRequests"
+    template = "{0}"

@@ -62,6 +62,7 @@ class JobRunner:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bes-job")
         self._idle = threading.Condition(self._lock)
         self._running = 0
+        self.faults = None  # emulator/faults.py, set by the Emulator
 
     # --- API operations ---------------------------------------------------------------------
 
@@ -172,6 +173,8 @@ class JobRunner:
         try:
             if job.cancel.wait(job.service.queue_seconds):
                 return
+            if self._injected(job):
+                return
             outputs = self._execute(job)
             if job.cancel.wait(job.service.run_seconds):
                 return
@@ -194,6 +197,14 @@ class JobRunner:
             with self._idle:
                 self._running -= 1
                 self._idle.notify_all()
+
+    def _injected(self, job: Job) -> bool:
+        """An injected fault (emulator/faults.py): the job fails with given Details, or stays Running until DELETE."""
+        outcome = self.faults.job_outcome((job.service.id, job.service.name), (job.endpoint.id, job.endpoint.name)) \
+            if self.faults is not None else None
+        if outcome is not None and outcome[0] == FAILED:
+            self._end(job, FAILED, details=outcome[1])
+        return outcome is not None
 
     def _execute(self, job: Job) -> dict:
         svc = job.service

@@ -13,7 +13,7 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from azure.core.exceptions import AzureError, HttpResponseError, ResourceExistsError, ResourceNotFoundError
 from azure.storage.blob import BlobClient, BlobSasPermissions, BlobServiceClient, LinearRetry, generate_blob_sas
@@ -22,6 +22,7 @@ from adfemu.schemas import connection_strings
 
 from . import errors, names
 from .limits import short
+from .secrets import learn
 
 SAS_LIFETIME = timedelta(hours=24)
 UNSENDABLE = "The blob address contains characters that cannot be sent to storage"
@@ -106,6 +107,13 @@ class BlobStore:
         self._accounts = dict(accounts or {})  # name -> key, for SAS minting of service-owned blobs
         self._lock = threading.Lock()
         self._written: deque[tuple[float, BlobAddress]] = deque(maxlen=RECENT_WRITES)
+        self.faults = None  # emulator/faults.py, set by the Emulator
+
+    def _injected(self, operation: str) -> None:
+        """An injected storage outage or latency (emulator/faults.py)."""
+        message = self.faults.storage(operation) if self.faults is not None else None
+        if message is not None:
+            raise StorageUnavailable(message)
 
     def remember_key(self, account: str, key: str) -> None:
         with self._lock:
@@ -134,6 +142,7 @@ class BlobStore:
 
     def read(self, address: BlobAddress, shown_as: str) -> bytes:
         """Blob bytes; a missing or unreadable blob is the catalogue's BlobNotFound naming ``shown_as``."""
+        self._injected("read")
         try:
             return self._client(address).download_blob().readall()
         except ResourceNotFoundError:
@@ -147,6 +156,7 @@ class BlobStore:
 
     def exists(self, address: BlobAddress, shown_as: str) -> None:
         """Raise BlobNotFound unless the blob can be read with the given credential."""
+        self._injected("exists")
         try:
             self._client(address).get_blob_properties()
         except ResourceNotFoundError:
@@ -162,6 +172,7 @@ class BlobStore:
         """Write a blob; with the account key, create its container first (one small request, not a re-upload).
         Names that break Azure's rules are refused before anything is sent."""
         check_names(address.container, address.blob)
+        self._injected("write")
         try:
             if address.account_key:
                 service = BlobServiceClient(self.account_url(address.account),
@@ -188,6 +199,7 @@ class BlobStore:
         token = generate_blob_sas(address.account, address.container, address.blob, account_key=key,
                                   permission=BlobSasPermissions(read=True),
                                   expiry=datetime.now(timezone.utc) + SAS_LIFETIME)
+        learn(unquote(parse_qs(token).get("sig", [""])[0] if "sig=" in token else ""))  # masked in any encoding
         return f"?{token}"
 
     def accepts(self, account: str, key: str) -> bool:

@@ -38,7 +38,7 @@ def validator(schema_name: str, definition: str | None = None) -> Draft202012Val
     text = resources.files(__name__).joinpath(f"{schema_name}.schema.json").read_text()
     schema = json.loads(text)
     if definition is not None:
-        schema = {k: v for k, v in schema.items() if k not in ("$ref", "required", "properties", "type")}
+        schema = {k: v for k, v in schema.items() if k in ("$schema", "$id", "$defs")}
         schema["$ref"] = f"#/$defs/{definition}"
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema)

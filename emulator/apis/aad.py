@@ -99,6 +99,8 @@ def instance_discovery():
 @bp.get("/<tenant>/discovery/v2.0/keys")
 @bp.get("/<tenant>/discovery/keys")
 def keys(tenant):
+    if tenant.lower() not in MULTI_TENANT:  # an unknown tenant has no keys (AADSTS90002, as its token endpoint)
+        emulator().directory.tenant(tenant)
     return json_response(emulator().directory.jwks())
 
 
@@ -112,12 +114,14 @@ def _no_cache() -> dict:
 
 def render_aad_error(error: errors.AadError) -> Response:
     """The AAD error body: the description carries trace and correlation ids and a timestamp."""
+    if error.plain is not None:
+        return Response(error.plain, status=error.status, content_type="text/plain; charset=utf-8")
     trace, correlation = str(uuid.uuid4()), request.headers.get("client-request-id") or str(uuid.uuid4())
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
     body = {"error": error.error,
             "error_description": f"{error.description} Trace ID: {trace} Correlation ID: {correlation} Timestamp: {stamp}",
-            "error_codes": [error.code] if error.code is not None else [], "timestamp": stamp, "trace_id": trace,
+            "error_codes": [error.code] if error.code else [], "timestamp": stamp, "trace_id": trace,
             "correlation_id": correlation,
-            "error_uri": f"https://login.microsoftonline.com/error?code={error.code}" if error.code is not None else None}
+            "error_uri": f"https://login.microsoftonline.com/error?code={error.code}" if error.code else None}
     text = redact(json.dumps(body), emulator().secrets())
     return Response(text, status=error.status, content_type=JSON_TYPE, headers=_no_cache())

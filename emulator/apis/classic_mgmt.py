@@ -6,6 +6,8 @@ caller holding the workspace token, the owner who could read them in Studio.
 """
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, Response, request
 
 from .. import errors
@@ -14,6 +16,8 @@ from ..updates import update_resources
 from . import bearer_token, emulator, json_body, json_response
 
 bp = Blueprint("classic_mgmt", __name__)
+# a new endpoint's name (Microsoft Learn: "Create endpoints for deployed Machine Learning Studio (classic) web services")
+ENDPOINT_NAME = re.compile(r"[a-z0-9]{1,24}")
 WS = "/workspaces/<ws_id>/webservices"
 EP = WS + "/<service_id>/endpoints/<name>"
 
@@ -61,10 +65,14 @@ def put_endpoint(ws_id, service_id, name):
     backend = emulator().backend
     ws = backend.workspace(ws_id)
     _authorize(ws)
+    _, svc = backend.service(ws_id, service_id)
+    if name not in svc.endpoints and not ENDPOINT_NAME.fullmatch(name):
+        raise errors.InvalidEndpointSettings("Endpoint names must be 24 characters or less and made up of lower-case "
+                                             "letters or numbers.")
     body = json_body(empty_ok=True)
     if body is None and not request.get_data(cache=True).strip():
         body = {}  # no body at all: default settings (a JSON null is not an object)
-    if not isinstance(body, dict):
+    if not isinstance(body, dict) or not _settings_typed(body):
         raise errors.RequestBodyInvalid()
     svc, ep, created = backend.put_endpoint(ws_id, service_id, name, body)
     return json_response(_endpoint_json(ws, svc, ep, with_keys=True), 201 if created else 200)
@@ -94,6 +102,14 @@ def refresh_endpoint(ws_id, service_id, name):
     _authorize(ws, ep)
     json_body(empty_ok=True)  # {"OverwriteResources": "True"} or nothing: both refresh
     return Response(status=200 if backend.refresh(ws_id, service_id, name) else 304)
+
+
+def _settings_typed(body: dict) -> bool:
+    """Description and PreventUpdate deserialize into the service's typed object (a value of another JSON type fails
+    there, inferred from the C# client classes; null is a missing value). ThrottleLevel and MaxConcurrentCalls are
+    checked with their rules (``backend._throttle``: UserParameterInvalid)."""
+    kinds = {"Description": (str,), "PreventUpdate": (bool, str)}
+    return all(body.get(name) is None or isinstance(body[name], allowed) for name, allowed in kinds.items())
 
 
 def _service_json(ws, svc) -> dict:

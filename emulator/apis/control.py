@@ -83,3 +83,10 @@ def control_error(code: str, message: str, status: int = 400):
 def clear_journal():
     emulator().journal.clear()
     return json_response({"status": "ok"})
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """Every API this emulator serves, as OpenAPI 3.1 (emulator/openapi.py)."""
+    from ..openapi import document
+    return json_response(document(emulator()))

@@ -40,8 +40,9 @@ class StorageUnavailable(RuntimeError):
     """Azurite did not answer: reported as a job failure or a 5xx, never as a client error. The message names
     the storage and the kind of failure, never the SDK's text (which quotes URLs with SAS signatures)."""
 
-    def __init__(self, url: str, exc: BaseException):
-        super().__init__(f"the storage at {url} did not answer ({type(exc).__name__})")
+    @classmethod
+    def failed(cls, url: str, exc: BaseException) -> "StorageUnavailable":
+        return cls(f"the storage at {url} did not answer ({type(exc).__name__})")
 
 
 def parse_connection_string(text: str) -> dict[str, str]:
@@ -138,7 +139,7 @@ class BlobStore:
         return BlobClient.from_blob_url(url + (f"?{address.sas}" if address.sas else ""), **CLIENT_OPTIONS)
 
     def _unavailable(self, exc: BaseException) -> StorageUnavailable:
-        return StorageUnavailable(self.azurite_url, exc)
+        return StorageUnavailable.failed(self.azurite_url, exc)
 
     def read(self, address: BlobAddress, shown_as: str) -> bytes:
         """Blob bytes; a missing or unreadable blob is the catalogue's BlobNotFound naming ``shown_as``."""

@@ -24,6 +24,7 @@ from adfemu.runner.stubs import StubError, stub_handlers
 from ._errors import AdfemuError, FactoryError, RunInputError, StartError
 from ._factory import Factory, PathLike, load
 from ._results import RunResult, TriggerResult
+from ._startup import begin_azurite
 from ._times import instant, utc
 from ._triggered import as_triggered
 from ._storage import Data, Storage
@@ -382,7 +383,8 @@ def _message(response: requests.Response) -> str:
 
 def start(*factories: PathLike | Factory, config: PathLike | None = None, https: bool = False,
           storage: str | None = None, lenient: bool = False, host: str = "127.0.0.1", port: int = 0,
-          secrets: Mapping | None = None, state: PathLike | None = None, **settings: Any) -> Environment:
+          secrets: Mapping | None = None, state: PathLike | None = None, _starting: Any = None,
+          **settings: Any) -> Environment:
     """Start Azurite (on a free loopback port) and the emulator, and return an ``Environment``.
 
     ``factories`` are provisioned at once (their web services and storage accounts exist from the start; a
@@ -392,6 +394,20 @@ def start(*factories: PathLike | Factory, config: PathLike | None = None, https:
     blob names without a file extension. ``state``: a folder that keeps the emulator's state (SQLite) and
     Azurite's blobs, restored when started again with it (as ``adfemu serve --state``; default: in memory).
     ``settings``: defaults for runs (see ``Settings``)."""
+    from adfemu.emulator.azurite import AzuriteError
+    try:  # Azurite first: the imports and the factories' validation below overlap its start
+        starting = _starting or (begin_azurite(factories, config) if storage is None and state is None else None)
+    except AzuriteError as exc:
+        raise StartError(f"cannot start the emulated Azure side: {exc}") from None
+    try:
+        return _start(factories, config, https, storage, lenient, host, port, secrets, state, starting, settings)
+    except BaseException:
+        if starting is not None and starting.supervisor.azurite.pid is not None:
+            starting.supervisor.stop()
+        raise
+
+
+def _start(factories, config, https, storage, lenient, host, port, secrets, state, starting, settings) -> Environment:
     from adfemu.emulator.azurite import AzuriteError
     from adfemu.emulator.config import ConfigError, from_document, load as load_config, merged
     from adfemu.emulator.persistence import StateError
@@ -416,7 +432,8 @@ def start(*factories: PathLike | Factory, config: PathLike | None = None, https:
     except ConfigError as exc:
         raise StartError(f"invalid emulator config: {exc}") from None
     try:
-        stack = start_stack(base, host, port, storage, https=https, state=os.fspath(state) if state else None)
+        stack = start_stack(base, host, port, storage, https=https, state=os.fspath(state) if state else None,
+                            starting=starting)
     except (AzuriteError, StateError, OSError) as exc:
         raise StartError(f"cannot start the emulated Azure side: {exc}") from None
     env = Environment(stack.url, stack.emulator.store.azurite_url, ca_bundle=stack.ca_bundle, settings=chosen,

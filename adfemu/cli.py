@@ -56,17 +56,29 @@ def serve(config_path: str | None, factory_path: str | None, host: str, port: in
       adfemu serve --config fixtures/seed-emulator.json --state .adfemu-state
       adfemu serve --factory fixtures/seed-factory-corrected --data fixtures/seed-data --https
     """
-    import adfemu
-    from adfemu import run_command
-    from adfemu.emulator.azurite import DEV_ACCOUNT
-    from adfemu.emulator.config import ConfigError, load
-    from adfemu.emulator.server import start_stack
-
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     if (config_path is None) == (factory_path is None):
         raise click.UsageError("give exactly one of --config and --factory")
     if ca_file and not https:
         raise click.UsageError("--ca-file needs --https")
+    from adfemu._startup import begin_azurite  # Azurite first: the imports and loading below overlap its start
+    starting = None if storage or state else begin_azurite([factory_path] if factory_path else [], config_path)
+    try:
+        stack, factory = _start_serving(config_path, factory_path, host, port, storage, https, ca_file, state,
+                                        starting)
+    except BaseException:
+        if starting is not None:
+            starting.supervisor.stop()
+        raise
+    _serve_until_stopped(stack, factory, data, state)
+
+
+def _start_serving(config_path, factory_path, host, port, storage, https, ca_file, state, starting):
+    """(the stack, the factory or None), or a one-line error."""
+    import adfemu
+    from adfemu.emulator.config import ConfigError, load
+    from adfemu.emulator.server import start_stack
+
     factory = None
     try:
         if config_path:
@@ -79,9 +91,17 @@ def serve(config_path: str | None, factory_path: str | None, host: str, port: in
     except (ConfigError, adfemu.FactoryError) as exc:
         raise click.ClickException(f"invalid {'config' if config_path else 'factory'}:\n{exc}") from None
     try:
-        stack = start_stack(config, host, port, storage, https=https, ca_bundle=ca_file, state=state)
+        return start_stack(config, host, port, storage, https=https, ca_bundle=ca_file, state=state,
+                           starting=starting), factory
     except Exception as exc:  # AzuriteError, OSError: one line, no traceback
         raise click.ClickException(f"cannot start: {exc}") from None
+
+
+def _serve_until_stopped(stack, factory, data, state) -> None:
+    import adfemu
+    from adfemu import run_command
+    from adfemu.emulator.azurite import DEV_ACCOUNT
+
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:

@@ -13,6 +13,7 @@ from typing import Any
 import adfemu
 
 from . import console, progress, run_reports
+from ._startup import begin_azurite
 
 
 class Invalid(Exception):
@@ -62,6 +63,24 @@ def main(options: RunOptions) -> int:
 
 def _run(o: RunOptions) -> int:
     _check_combination(o)
+    owned = [] if o.emulator_url or o.storage else [_begin_azurite(o)]  # handed to adfemu.start, which owns it
+    try:
+        return _run_with(o, owned)
+    finally:  # not handed over (bad input before the start): stopped here
+        for starting in owned:
+            starting.supervisor.stop()
+
+
+def _begin_azurite(o: RunOptions):
+    """Azurite first: loading and validating the factory and the imports overlap its start."""
+    from adfemu.emulator.azurite import AzuriteError
+    try:
+        return begin_azurite(o.factory, o.config_path)
+    except AzuriteError as exc:
+        raise Invalid(f"cannot start the emulated Azure side: {exc}") from None
+
+
+def _run_with(o: RunOptions, owned: list) -> int:
     secrets = _secrets(o.secrets_path)
     factory = _factory(o.factory, secrets)
     console.warnings(factory.definitions.warnings)
@@ -70,7 +89,7 @@ def _run(o: RunOptions) -> int:
     reporter = progress.for_stream(plain=o.plain, quiet=o.quiet)
     settings = dict(time_scale=1.0 if o.real_time else o.time_scale, secrets=secrets, stubs=_stubs(o.stubs_path),
                     now=o.now, seed=o.seed, listener=reporter, sql=pairs(o.sql, "--sql", "LINKED_SERVICE=FILE"))
-    with _environment(o, factory, settings) as env:
+    with _environment(o, factory, settings, owned) as env:
         try:
             env.load(factory)
             upload_data(env, o.data, factory.storage_account)
@@ -138,15 +157,16 @@ def _stubs(path: str | None) -> dict:
         raise Invalid(str(exc)) from None
 
 
-def _environment(o: RunOptions, factory: adfemu.Factory, settings: dict) -> adfemu.Environment:
+def _environment(o: RunOptions, factory: adfemu.Factory, settings: dict, owned: list) -> adfemu.Environment:
     try:
         if o.emulator_url:
             return adfemu.connect(o.emulator_url, ca_bundle=o.ca_bundle, provision=o.config_path is None, **settings)
         if o.config_path is None and not o.quiet:
             for note in factory.emulator_config(o.lenient)[1]:
                 console.say(f"provisioned: {note}")
+        starting = owned.pop() if owned else None  # adfemu.start owns it from here (and stops it if it fails)
         return adfemu.start(factory, config=o.config_path, https=o.https, storage=o.storage, lenient=o.lenient,
-                            **settings)
+                            _starting=starting, **settings)
     except adfemu.AdfemuError as exc:
         raise Invalid(str(exc)) from None
 

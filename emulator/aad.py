@@ -13,6 +13,7 @@ import time
 from collections import deque
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -68,8 +69,16 @@ class Directory:
         self._issued: deque[str] = deque(maxlen=64)  # the newest tokens issued, for redaction by value
         self._issued_lock = threading.Lock()
         self.extend(document)
-        self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self._signing: Any = None  # the RSA key, made on first use: most runs never ask for a token
+        self._signing_lock = threading.Lock()
         self.key_id = uuid.uuid4().hex
+
+    @property
+    def _key(self) -> Any:
+        with self._signing_lock:
+            if self._signing is None:
+                self._signing = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            return self._signing
 
     def extend(self, document: dict | None) -> None:
         """Tenants and principals of a (larger) config; known principals keep their object ids. The lists are
@@ -184,7 +193,7 @@ class Directory:
     def restore(self, tenants: list[Tenant], lifetime: int, key_pem: str, key_id: str) -> None:
         """Tenants, principals and signing key as saved (called before serving)."""
         from cryptography.hazmat.primitives import serialization
-        self._key = serialization.load_pem_private_key(key_pem.encode(), password=None)
+        self._signing = serialization.load_pem_private_key(key_pem.encode(), password=None)
         self.key_id, self.lifetime, self.tenants = key_id, lifetime, tenants
         self._secrets = [p.secret for t in tenants for p in t.principals.values()]
 

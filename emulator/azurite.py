@@ -310,17 +310,27 @@ class Supervisor:
                 done.put((None, exc))
 
     def _run(self, task):
+        return self._result(self._submit(task))
+
+    def _submit(self, task) -> queue.Queue:
         done: queue.Queue = queue.Queue()
         self._tasks.put((task, done))
+        return done
+
+    @staticmethod
+    def _result(done: queue.Queue):
         result, error = done.get()
         if error is not None:
             raise error
         return result
 
     def start(self) -> Azurite:
-        started = self._run(self.azurite.start)
-        self._watchdog.start()
-        return started
+        return self.begin().wait()
+
+    def begin(self) -> "Starting":
+        """Start Azurite without waiting: the caller does its own work meanwhile, then ``wait()``s (start-up of
+        `adfemu serve` and `adfemu run`: Python's imports and the factory's validation overlap Azurite's start)."""
+        return Starting(self, self._submit(self.azurite.start))
 
     def add_accounts(self, accounts: dict[str, str]) -> None:
         """Restart with more accounts (same port, blobs kept)."""
@@ -382,6 +392,26 @@ class Supervisor:
             self._tasks.put((None, done))
             done.get()
             self._thread.join(timeout=10)
+
+
+@dataclass
+class Starting:
+    """An Azurite being started by its supervisor."""
+    supervisor: Supervisor
+    _done: queue.Queue = field(repr=False)
+    _azurite: Azurite | None = field(default=None, repr=False)
+
+    def wait(self) -> Azurite:
+        """The running Azurite (raises what its start raised); the watchdog starts with it."""
+        if self._azurite is None:
+            self._azurite = self.supervisor._result(self._done)
+            self.supervisor._watchdog.start()
+        return self._azurite
+
+
+def begin(accounts: dict[str, str]) -> Starting:
+    """Spawn an Azurite (temporary folder, port 0) for these accounts and return at once."""
+    return Supervisor(Azurite(accounts=dict(accounts))).begin()
 
 
 def _last(lines: list[str]) -> str:

@@ -19,7 +19,7 @@ import waitress
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from .app import Emulator, create_app
-from .azurite import DEV_ACCOUNT, Azurite, Supervisor, wait_until_answers
+from .azurite import DEV_ACCOUNT, Azurite, Starting, Supervisor, wait_until_answers
 from .config import Config
 from .limits import CHANNEL_TIMEOUT, CLEANUP_INTERVAL, CONNECTION_LIMIT, SERVER_MAX_BODY
 from .persistence import NOWHERE, Persistence, SqliteState
@@ -153,16 +153,27 @@ class Stack:
 
 def start_stack(config: Config, host: str = "127.0.0.1", port: int = 0, storage: str | None = None,
                 workers: int = 4, https: bool = False, ca_bundle: str | None = None,
-                state: str | None = None) -> Stack:
-    """``state``: a folder for the state (SQLite) and Azurite's blobs, restored from it when it has them."""
-    persistence: Persistence = SqliteState(state) if state else NOWHERE
-    supervisor = tls = None
+                state: str | None = None, starting: Starting | None = None) -> Stack:
+    """``state``: a folder for the state (SQLite) and Azurite's blobs, restored from it when it has them.
+    ``starting``: an Azurite already being started (``azurite.begin``) for the config's accounts; accounts it was
+    not given are added (a restart)."""
+    supervisor = starting.supervisor if starting is not None else None  # stopped below if anything fails
+    tls, persistence = None, NOWHERE
     try:
+        persistence = SqliteState(state) if state else NOWHERE
+        if starting is not None and (storage or persistence.persistent):  # not for this stack after all
+            supervisor, starting = None, starting.supervisor.stop()
         if persistence.persistent:  # the saved config names the storage accounts Azurite must know
             config = saved_config(persistence, config)
         if storage:
             store = storage_from_connection_string(storage)
             wait_until_answers(store.azurite_url, timeout=10)
+        elif starting is not None:
+            store = BlobStore(starting.wait().url)
+            missing = {n: k for n, k in config.storage_accounts.items() if supervisor.azurite.accounts.get(n) != k}
+            if missing:
+                supervisor.add_accounts(missing)
+            supervisor.on_restart = store.missing_recent
         else:
             supervisor = _supervised_azurite(config, persistence)
             store = BlobStore(supervisor.start().url)

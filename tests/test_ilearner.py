@@ -61,3 +61,36 @@ def test_arff_is_read():
     text = b"@RELATION r\n@ATTRIBUTE a NUMERIC\n@ATTRIBUTE 'b c' STRING\n@DATA\n1,'x'\n2,y\n"
     table = read_table(text, "arff")
     assert table.columns == ["a", "b c"] and table.rows[1] == ["2", "y"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(2, 5), st.integers(0, 10_000))
+def test_classifier_predictions_match_sklearn(classes, seed):
+    """Scoring predicts with numpy (emulator/experiments/linear.py); labels and probabilities are scikit-learn's."""
+    from sklearn.linear_model import LogisticRegression
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(60, 3))
+    y = np.array([str(v) for v in rng.integers(0, classes, size=60)], dtype=object)
+    y[:classes] = [str(c) for c in range(classes)]  # every class present
+    est = LogisticRegression(max_iter=5000).fit(x, y)
+    model = ilearner.TrainedModel("LogisticRegression", "y", ["a", "b", "c"], est.coef_.tolist(),
+                                  est.intercept_.tolist(), [str(c) for c in est.classes_])
+    ours = ilearner.loads(ilearner.dumps(model)).estimator()
+    assert list(ours.predict(x)) == list(est.predict(x))
+    np.testing.assert_allclose(ours.predict_proba(x), est.predict_proba(x), rtol=1e-12, atol=1e-15)
+
+
+def test_scoring_and_regression_training_do_not_import_scikit_learn():
+    import subprocess
+    import sys
+    code = ("import sys, numpy as np\n"
+            "from adfemu.emulator.experiments import ExperimentRun, builtin, ilearner\n"
+            "from adfemu.emulator.experiments.tables import Table\n"
+            "rows = [[str(i), str(2 * i + 1)] for i in range(10)]\n"
+            "out = builtin.train(ExperimentRun({'in': Table(['x', 'y'], rows)}, settings={'maxClasses': 0},"
+            " outputs={'m': 'ilearner'}))\n"
+            "scored = builtin.score_table(ilearner.loads(out['m']), Table(['x'], [['20']]))\n"
+            "assert abs(float(scored.rows[0][-1]) - 41) < 1e-9, scored.rows\n"
+            "print('sklearn' in sys.modules)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.strip() == "False", done.stderr

@@ -14,7 +14,7 @@ from typing import Mapping
 
 import numpy as np
 
-from . import ExperimentError, ExperimentRun, InputMismatch, Output, ilearner
+from . import ExperimentError, ExperimentRun, InputMismatch, Output, ilearner, linear
 from .tables import Table, cell
 
 
@@ -38,19 +38,20 @@ def train(run: ExperimentRun) -> dict[str, Output]:
 
 
 def fit(x: np.ndarray, labels: list[str], label: str, features: list[str], max_classes: int) -> ilearner.TrainedModel:
-    """The estimator that Studio's Train Model would pick for this label, fitted and frozen."""
-    from sklearn.linear_model import LinearRegression, LogisticRegression  # only when training: slow to import
+    """The estimator that Studio's Train Model would pick for this label, fitted and frozen. Regression is
+    scikit-learn's least squares computed in numpy (``linear.least_squares``: no scikit-learn import on the way
+    to the first retrained model); classification is scikit-learn's LogisticRegression."""
     numeric = _as_floats(labels)
     classify = numeric is None or (np.all(numeric == np.round(numeric)) and len(set(labels)) <= max_classes)
     if classify:
         if len(set(labels)) < 2:
             raise ExperimentError("Error 0024: The label column has a single class; a classifier needs two or more.")
+        from sklearn.linear_model import LogisticRegression  # slow to import: only when a classifier is trained
         est = LogisticRegression(max_iter=5000).fit(x, np.asarray(labels, dtype=object))
         return ilearner.TrainedModel("LogisticRegression", label, features, est.coef_.tolist(),
                                      est.intercept_.tolist(), [str(c) for c in est.classes_], len(labels))
-    est = LinearRegression().fit(x, numeric)
-    return ilearner.TrainedModel("LinearRegression", label, features, [est.coef_.tolist()],
-                                 [float(est.intercept_)], [], len(labels))
+    coef, intercept = linear.least_squares(x, numeric)
+    return ilearner.TrainedModel("LinearRegression", label, features, [coef.tolist()], [intercept], [], len(labels))
 
 
 def score(run: ExperimentRun) -> dict[str, Output]:

@@ -2,8 +2,8 @@
 
 Studio (classic) treated ``.ilearner`` as an opaque binary. adfemu writes a UTF-8 JSON
 document, so a model can be read, diffed and checked, and loading one can never run code
-(no pickle): loading only reads numbers and strings and rebuilds a scikit-learn linear model
-from them. See docs/ilearner-format.md for the fields.
+(no pickle): loading only reads numbers and strings and rebuilds a linear model from them
+(``linear.Predictor``, which predicts as scikit-learn's estimators do). See docs/ilearner-format.md.
 """
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from .linear import Predictor
 
 FORMAT = "adfemu.ilearner"
 VERSION = 1
@@ -36,20 +38,10 @@ class TrainedModel:
     def task(self) -> str:
         return ALGORITHMS[self.algorithm]
 
-    def estimator(self):
-        """A scikit-learn estimator with exactly these parameters (predictions match the fitted one)."""
-        from sklearn.linear_model import LinearRegression, LogisticRegression  # only when scoring: slow to import
-        coef = np.asarray(self.coef, dtype=float)
-        intercept = np.asarray(self.intercept, dtype=float)
-        if self.algorithm == "LinearRegression":
-            est = LinearRegression()
-            est.coef_, est.intercept_ = coef[0], float(intercept[0])
-        else:
-            est = LogisticRegression()
-            est.coef_, est.intercept_ = coef, intercept
-            est.classes_ = np.asarray(self.classes, dtype=object)
-        est.n_features_in_ = len(self.features)
-        return est
+    def estimator(self) -> Predictor:
+        """A predictor with exactly these parameters (its predictions match the fitted scikit-learn model's)."""
+        return Predictor(np.asarray(self.coef, dtype=float), np.asarray(self.intercept, dtype=float),
+                         self.classes if self.algorithm == "LogisticRegression" else None)
 
 
 def dumps(model: TrainedModel) -> bytes:

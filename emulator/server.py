@@ -20,6 +20,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from .app import Emulator, create_app
 from .azurite import DEV_ACCOUNT, Azurite, Starting, Supervisor, wait_until_answers
+from . import experiments
 from .config import Config
 from .limits import CHANNEL_TIMEOUT, CLEANUP_INTERVAL, CONNECTION_LIMIT, SERVER_MAX_BODY
 from .persistence import NOWHERE, Persistence, SqliteState
@@ -86,9 +87,11 @@ class EmulatorServer:
         self._stop_waitress()
 
     def _stop_waitress(self) -> None:
-        """Close every channel from waitress's own loop thread (closing sockets from another thread
-        races with its select()), let the loop end, then stop the task threads."""
+        """Stop the task threads first (a request being served finishes and wakes the loop, which needs the
+        trigger still open), then close every channel from waitress's own loop thread (closing sockets from
+        another thread races with its select()) and let the loop end."""
         server = self._server
+        server.task_dispatcher.shutdown()  # waits (up to 5 s) for the requests being served; drops queued ones
 
         def close_all_channels() -> None:
             for channel in list(server._map.values()):
@@ -103,7 +106,6 @@ class EmulatorServer:
         if server._map:
             close_all_channels()
         self._thread = None
-        server.task_dispatcher.shutdown()
 
 
 def storage_from_connection_string(text: str) -> BlobStore:
@@ -161,6 +163,7 @@ def start_stack(config: Config, host: str = "127.0.0.1", port: int = 0, storage:
     tls, persistence = None, NOWHERE
     try:
         persistence = SqliteState(state) if state else NOWHERE
+        experiments.warm_up(config.document)  # while Azurite starts
         if starting is not None and (storage or persistence.persistent):  # not for this stack after all
             supervisor, starting = None, starting.supervisor.stop()
         if persistence.persistent:  # the saved config names the storage accounts Azurite must know

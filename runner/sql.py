@@ -31,17 +31,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterator
 
-import sqlglot
-from sqlglot import exp
-from sqlglot.dialects.sqlite import SQLite
-from sqlglot.errors import ErrorLevel, ParseError, SqlglotError
-from sqlglot.generators.sqlite import SQLiteGenerator
-
 from .tabular import Conversion, Incompatible, as_text, canonical_type, convert
 
 PROCEDURES = "adfemu_procedures"
 DATETIME_LITERAL = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})?$", re.I)
-COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE)
 EXEC = re.compile(r"^\s*EXEC(?:UTE)?\s+(?P<name>(?:\[[^\]]+\]|\"[^\"]+\"|[\w#$]+)(?:\.(?:\[[^\]]+\]|\"[^\"]+\"|[\w#$]+))*)"
                   r"\s*(?P<args>.*?)\s*;?\s*$", re.I | re.S)
 CREATE = re.compile(r"^\s*CREATE\s+(?:OR\s+ALTER\s+)?PROC(?:EDURE)?\s+(?P<name>\S+)\s*(?P<params>.*?)\s+AS\s+"
@@ -60,20 +53,6 @@ class SqlError(Exception):
     def __init__(self, message: str, number: int | None = None):
         super().__init__(message)
         self.number = number
-
-
-class _Generator(SQLiteGenerator):
-    def dateadd_sql(self, expression: exp.DateAdd) -> str:
-        return "DATETIME" + super().dateadd_sql(expression)[len("DATE"):]  # T-SQL DATEADD keeps the time
-
-    def cast_sql(self, expression: exp.Cast, safe_prefix: str | None = None) -> str:
-        if expression.to.this.name in ("DATETIME2", "SMALLDATETIME", "DATETIMEOFFSET", "TIMESTAMPTZ"):
-            return self.func("DATETIME", expression.this)
-        return super().cast_sql(expression, safe_prefix)
-
-
-class AdfemuSQLite(SQLite):
-    Generator = _Generator
 
 
 @dataclass
@@ -100,55 +79,9 @@ def short(text: str, limit: int = 300) -> str:
 def translate(tsql: str) -> list[Statement]:
     """T-SQL text (one or more statements separated by ';') as SQLite statements."""
     if EXEC.match(tsql or "") and not re.search(r";\s*\S", tsql.strip().rstrip(";")):
-        return [_exec(tsql)]
-    try:
-        trees = [t for t in sqlglot.parse(tsql, read="tsql") if t is not None]
-    except ParseError as exc:
-        raise SqlError(f"The statement cannot be translated from T-SQL to SQLite: {_reason(exc)} (statements are "
-                       f"separated by ';'). Statement: {short(tsql)}") from None
-    statements = []
-    for tree in trees:
-        source = tree.sql(dialect="tsql")
-        if isinstance(tree, exp.Command) and str(tree.this).upper() in ("EXEC", "EXECUTE"):
-            statements.append(_exec(f"{tree.this} {tree.expression}"))
-            continue
-        if _is_nocount(tree):
-            continue
-        statements.append(_statement(tree, source))
-    return statements
-
-
-def _statement(tree: exp.Expr, source: str) -> Statement:
-    if isinstance(tree, exp.TruncateTable):
-        tables = tree.expressions
-        if len(tables) != 1:
-            raise SqlError(f"The statement cannot be translated: TRUNCATE TABLE of several tables. Statement: "
-                           f"{short(source)}")
-        tree = exp.Delete(this=tables[0].copy())
-    for table in tree.find_all(exp.Table):
-        table.set("db", None)
-        table.set("catalog", None)
-    for node in list(tree.find_all(*COMPARISONS, exp.Between)):
-        for key in ("this", "expression", "low", "high"):
-            child = node.args.get(key)
-            if isinstance(child, exp.Literal) and child.is_string and normal_datetime(child.this):
-                child.replace(exp.Literal.string(normal_datetime(child.this)))
-    parameters = sorted({p.name for p in tree.find_all(exp.Parameter)}, key=str.lower)
-    try:
-        sql = AdfemuSQLite().generate(tree, unsupported_level=ErrorLevel.RAISE)
-    except SqlglotError as exc:
-        raise SqlError(f"The statement cannot be translated from T-SQL to SQLite: {_reason(exc)}. Statement: "
-                       f"{short(source)}") from None
-    return Statement(sql, source, parameters)
-
-
-def _is_nocount(tree: exp.Expr) -> bool:
-    return isinstance(tree, (exp.Set, exp.Command)) and "NOCOUNT" in tree.sql(dialect="tsql").upper()
-
-
-def _reason(exc: Exception) -> str:
-    text = str(exc).split("\n")[0]
-    return re.sub(r"\x1b\[[0-9;]*m", "", text).strip().rstrip(".")
+        return [exec_call(tsql)]
+    from .sql_translate import statements  # sqlglot is imported by the first run that has SQL to translate
+    return statements(tsql)
 
 
 def normal_datetime(text: str) -> str | None:
@@ -188,7 +121,8 @@ def interim_of(declared: str | None) -> str:
 
 # --- EXEC and procedures -----------------------------------------------------------------------------------------
 
-def _exec(text: str) -> Statement:
+def exec_call(text: str) -> Statement:
+    """``EXEC name args``: a call of a stored procedure (see the module docstring)."""
     match = EXEC.match(text)
     if not match:
         raise SqlError(f"The statement cannot be translated: not an EXEC call. Statement: {short(text)}")

@@ -8,6 +8,7 @@ A user plugs in their own as ``"experiment": {"callable": "package.module:functi
 from __future__ import annotations
 
 import importlib
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Union
 
@@ -59,13 +60,38 @@ def load_callable(reference: str) -> Callable:
 
 def resolve(spec: Mapping[str, str]) -> tuple[Experiment, ModelCheck]:
     """The experiment and the trained-model check named by a config ``experiment`` object."""
-    from . import builtin, ilearner
+    from . import ilearner
 
     def builtin_check(data: bytes) -> None:
         ilearner.loads(data)
 
     if "builtin" in spec:
-        return builtin.BUILTINS[spec["builtin"]], builtin_check
+        return _builtin(spec["builtin"]), builtin_check
     experiment = load_callable(spec["callable"])
     check = load_callable(spec["modelCheck"]) if spec.get("modelCheck") else (lambda data: None)
     return experiment, check
+
+
+BUILTIN_NAMES = ("train", "score")
+
+
+def _builtin(name: str) -> Experiment:
+    """A built-in experiment, imported (with numpy) by its first job or scoring call, not by the config."""
+    if name not in BUILTIN_NAMES:
+        raise KeyError(name)
+
+    def experiment(run: ExperimentRun) -> Mapping[str, Output]:
+        from . import builtin
+        return builtin.BUILTINS[name](run)
+
+    experiment.__name__ = experiment.__qualname__ = name
+    return experiment
+
+
+def warm_up(document: Mapping[str, Any]) -> None:
+    """Import the built-in experiments (numpy) in the background when a config's services use them, so that the
+    first job or scoring call does not pay for it and the server's first answer does not wait for it either."""
+    services = [s for ws in document.get("workspaces", []) for s in ws.get("webServices", [])]
+    if any("builtin" in (s.get("experiment") or {"builtin": ""}) for s in services):
+        threading.Thread(target=importlib.import_module, args=(f"{__name__}.builtin",), name="adfemu-warm-up",
+                         daemon=True).start()

@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import numpy as np
-
-from .linear import Predictor
+if TYPE_CHECKING:
+    from .linear import Predictor
 
 FORMAT = "adfemu.ilearner"
 VERSION = 1
@@ -40,6 +40,9 @@ class TrainedModel:
 
     def estimator(self) -> Predictor:
         """A predictor with exactly these parameters (its predictions match the fitted scikit-learn model's)."""
+        import numpy as np  # imported by the first model used, not by every process that reads a config
+
+        from .linear import Predictor
         return Predictor(np.asarray(self.coef, dtype=float), np.asarray(self.intercept, dtype=float),
                          self.classes if self.algorithm == "LogisticRegression" else None)
 

@@ -1,17 +1,18 @@
 """Parquet files through pyarrow (Microsoft Learn, "Parquet format"): ``compressionCodec`` ``snappy``
 (default), ``gzip``, ``lz4``, ``brotli``, ``zstd`` or ``none``; ``lzo`` is not available in pyarrow. Column
-types map to ADF's interim types (int64 -> Int64, double -> Double, timestamp -> DateTime, ...)."""
+types map to ADF's interim types (int64 -> Int64, double -> Double, timestamp -> DateTime, ...). pyarrow is
+imported by the first Parquet file read or written (it costs every run a sixth of a second otherwise)."""
 from __future__ import annotations
 
 import io
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
-
-import pyarrow as pa
-import pyarrow.parquet as pq
+from typing import TYPE_CHECKING, Any
 
 from ..tabular import Table, as_text
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 CODECS = {"snappy": "snappy", "gzip": "gzip", "lz4": "lz4", "brotli": "brotli", "zstd": "zstd", "none": "none"}
 
@@ -29,6 +30,8 @@ def compression(name: Any) -> str:
 
 
 def read(data: bytes, props: dict, where: str = "the file") -> Table:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
     try:
         table = pq.read_table(io.BytesIO(data))
     except (pa.ArrowException, OSError) as exc:
@@ -40,6 +43,8 @@ def read(data: bytes, props: dict, where: str = "the file") -> Table:
 
 
 def write(table: Table, props: dict, where: str = "the file") -> bytes:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
     arrays = []
     for index, name in enumerate(table.columns):
         column = [row[index] if index < len(row) else None for row in table.rows]
@@ -58,6 +63,7 @@ def write(table: Table, props: dict, where: str = "the file") -> bytes:
 
 
 def _arrow_type(column: list) -> pa.DataType:
+    import pyarrow as pa
     kinds = {type(v) for v in column if v is not None}
     if not kinds:
         return pa.string()
@@ -77,6 +83,7 @@ def _arrow_type(column: list) -> pa.DataType:
 
 
 def interim_type(arrow: pa.DataType) -> str:
+    import pyarrow as pa
     checks = [(pa.types.is_boolean, "Boolean"), (pa.types.is_int8, "SByte"), (pa.types.is_int16, "Int16"),
               (pa.types.is_int32, "Int32"), (pa.types.is_int64, "Int64"), (pa.types.is_uint8, "Byte"),
               (pa.types.is_uint16, "UInt16"), (pa.types.is_uint32, "UInt32"), (pa.types.is_uint64, "UInt64"),

@@ -46,7 +46,7 @@ def test_accounts_env_keeps_the_dev_account():
     assert value.startswith(f"{DEV_ACCOUNT}:") and value.endswith(";contosoml:a2V5")
 
 
-def test_azurite_dies_with_a_killed_parent():
+def test_azurite_dies_with_a_killed_parent(tmp_path):
     """Even a parent killed with SIGKILL (no fixture teardown, no atexit) leaves no Azurite behind."""
     import signal
     import subprocess
@@ -56,7 +56,9 @@ def test_azurite_dies_with_a_killed_parent():
 
     code = ("from adfemu.emulator.azurite import Azurite; a = Azurite().start(); print(a.pid, flush=True); "
             "import threading; threading.Event().wait(120)")
-    parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    # its temporary folder outlives a killed parent: under tmp_path, not /tmp
+    parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
+                              env={**os.environ, "TMPDIR": str(tmp_path)})
     child = int(parent.stdout.readline())
     parent.kill()
     parent.wait(timeout=10)
@@ -158,7 +160,8 @@ def test_azurite_saves_its_blobs_when_a_busy_parent_is_killed(tmp_path):
             "s = Supervisor(Azurite(location=sys.argv[1])); a = s.start(); "
             "BlobServiceClient.from_connection_string(a.connection_string()).create_container('saved')"
             ".upload_blob('b.txt', b'kept'); print(a.pid, a._workdir.name, flush=True); threading.Event().wait(120)")
-    parent = subprocess.Popen([sys.executable, "-c", code, str(tmp_path / "blobs")], stdout=subprocess.PIPE, text=True)
+    parent = subprocess.Popen([sys.executable, "-c", code, str(tmp_path / "blobs")], stdout=subprocess.PIPE, text=True,
+                              env={**os.environ, "TMPDIR": str(tmp_path)})  # a killed parent's folder stays here
     pid, workdir = parent.stdout.readline().split()
     parent.kill()
     parent.wait(timeout=10)

@@ -31,7 +31,8 @@ class Serve:
     def __init__(self, config: Path, state: Path):
         self.proc = subprocess.Popen([sys.executable, "-m", "adfemu.cli", "serve", "--config", str(config),
                                       "--state", str(state), "--port", "0"], cwd=ROOT, text=True,
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     env={**os.environ, "TMPDIR": str(state.parent)})  # what a kill leaves stays there
         for line in self.proc.stdout:
             if m := re.match(r"adfemu emulator listening on (\S+)", line):
                 self.url = m.group(1)

@@ -1,0 +1,193 @@
+"""Start-up benchmarks: cold starts of Azurite alone, ``adfemu serve`` and a zero-config ``adfemu run`` of the
+seed, each a new process, alternating so that load from elsewhere on the machine hits all three alike.
+
+Targets (issue 16), each a ratio against its baseline in the same run:
+- ``adfemu serve --config fixtures/seed-emulator.json`` answers its first request (``/_emulator/health``) within
+  1.2x the time Azurite alone takes to answer its first request (the same ``azurite-blob``, the same arguments);
+- ``adfemu run`` of the seed (zero-config, ``--data fixtures/seed-data``) ends within 1.3x Azurite's cold start
+  plus the run itself (the pipeline run's ``durationInMs``).
+
+``python -X importtime`` of the same ``serve`` (up to its first answer) and ``run`` gives the import cost and the
+heavy packages each imports. ``ADFEMU_BENCH_COMPARE=/path/to/other/checkout/.venv/bin/python`` adds the same
+figures for another checkout (an older commit: the before/after of benchmarks/RESULTS.md), measured in the same
+alternation. ``ADFEMU_BENCH_STARTS`` sets the number of rounds (default 5).
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from adfemu.emulator.azurite import find_azurite_blob
+
+ROOT = Path(__file__).resolve().parent.parent
+ROUNDS = int(os.environ.get("ADFEMU_BENCH_STARTS", "5"))
+SERVE_TARGET, RUN_TARGET = 1.2, 1.3
+HEAVY = ("numpy", "sklearn", "scipy", "sqlglot", "pyarrow", "azure.storage.blob", "azure.identity", "lxml",
+         "elementpath", "rich", "flask", "cryptography")
+TITLE = "Start-up (seconds, median of {n} alternating cold starts):"
+
+
+@dataclass(frozen=True)
+class Checkout:
+    """A checkout to measure: its root and its Python (this one, or ADFEMU_BENCH_COMPARE's)."""
+    label: str
+    root: Path
+    python: str
+
+
+def checkouts() -> list[Checkout]:
+    found = [Checkout("this checkout", ROOT, sys.executable)]
+    other = os.environ.get("ADFEMU_BENCH_COMPARE")
+    if other:
+        found.append(Checkout("compared checkout", Path(other).resolve().parents[2], other))
+    return found
+
+
+def _answers(url: str) -> bool:
+    try:
+        urllib.request.urlopen(url, timeout=1).close()
+    except urllib.error.HTTPError:
+        return True  # Azurite answers an unsigned request with 4xx: it is up
+    except OSError:
+        return False
+    return True
+
+
+def _poll(check, timeout: float = 60.0):
+    """Call ``check`` every 5 ms until it returns something truthy (a deadline, not a fixed wait)."""
+    end = time.monotonic() + timeout
+    while not (value := check()):
+        if time.monotonic() > end:
+            raise AssertionError(f"not ready within {timeout} s")
+        time.sleep(0.005)
+    return value
+
+
+def _line(proc: subprocess.Popen, pattern: str) -> str:
+    for line in proc.stdout:
+        if m := re.search(pattern, line):
+            return m.group(1)
+    raise AssertionError(f"the process ended (status {proc.wait()}) without printing {pattern!r}")
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+    proc.communicate(timeout=60)
+
+
+def azurite_alone() -> float:
+    """Seconds from spawning azurite-blob (adfemu's arguments) to its first answer."""
+    with tempfile.TemporaryDirectory(prefix="adfemu-bench-") as folder:
+        began = time.perf_counter()
+        proc = subprocess.Popen([find_azurite_blob(), "--blobHost", "127.0.0.1", "--blobPort", "0", "--location", folder,
+                                 "--silent", "--disableTelemetry", "--skipApiVersionCheck"],
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        try:
+            url = _line(proc, r"listens on (\S+)")
+            _poll(lambda: _answers(f"{url}/devstoreaccount1?comp=list"))
+            return time.perf_counter() - began
+        finally:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.communicate(timeout=60)
+
+
+def serve_first_answer(checkout: Checkout, importtime: Path | None = None) -> float:
+    """Seconds from spawning ``adfemu serve`` to its first answer (Azurite included)."""
+    flags = ["-X", "importtime"] if importtime else []
+    stderr = open(importtime, "w") if importtime else subprocess.DEVNULL
+    began = time.perf_counter()
+    proc = subprocess.Popen([checkout.python, *flags, "-m", "adfemu.cli", "serve", "--config",
+                             "fixtures/seed-emulator.json"], cwd=checkout.root, stdout=subprocess.PIPE,
+                            stderr=stderr, text=True)
+    try:
+        url = _line(proc, r"listening on (\S+)")
+        _poll(lambda: _answers(f"{url}/_emulator/health"))
+        return time.perf_counter() - began
+    finally:
+        _stop(proc)
+        if importtime:
+            stderr.close()
+
+
+def run_seed(checkout: Checkout, importtime: Path | None = None) -> tuple[float, float]:
+    """(seconds of the whole ``adfemu run`` process, seconds of the pipeline run as its record gives them)."""
+    flags = ["-X", "importtime"] if importtime else []
+    with tempfile.TemporaryDirectory(prefix="adfemu-bench-") as folder:
+        out = Path(folder, "run.json")
+        began = time.perf_counter()
+        done = subprocess.run([checkout.python, *flags, "-m", "adfemu.cli", "run", "fixtures/seed-factory-corrected",
+                               "--pipeline", "LookupPipelineDemo", "--data", "fixtures/seed-data", "--quiet",
+                               "--output", str(out)], cwd=checkout.root, capture_output=True, text=True, timeout=300)
+        wall = time.perf_counter() - began
+        assert done.returncode == 0, done.stdout + done.stderr
+        if importtime:
+            importtime.write_text(done.stderr)
+        return wall, json.loads(out.read_text())["pipelineRun"]["durationInMs"] / 1000
+
+
+# --- python -X importtime ------------------------------------------------------------------------------------
+
+def import_summary(path: Path) -> tuple[float, int, list[str]]:
+    """(seconds importing, modules imported, the heavy packages among them) from ``-X importtime`` output."""
+    total, names = 0, set()
+    for line in path.read_text(errors="replace").splitlines():
+        if m := re.match(r"import time:\s+(\d+) \|\s+\d+ \|\s*(\S+)", line):
+            total += int(m.group(1))
+            names.add(m.group(2))
+    return total / 1e6, len(names), [h for h in HEAVY if h in names]
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def test_cold_starts_against_azurite_alone(benchmark, bench_report, tmp_path):
+    benchmark.pedantic(_cold_starts, args=(bench_report, tmp_path), rounds=1, iterations=1)
+
+
+def _cold_starts(bench_report, tmp_path) -> None:
+    marks = checkouts()
+    azurite, serve, run, duration = [], {c: [] for c in marks}, {c: [] for c in marks}, {c: [] for c in marks}
+    rounds = 1 if os.environ.get("ADFEMU_BENCH_SMOKE") else ROUNDS
+    for _ in range(rounds):
+        azurite.append(azurite_alone())
+        for checkout in marks:
+            serve[checkout].append(serve_first_answer(checkout))
+            wall, inner = run_seed(checkout)
+            run[checkout].append(wall)
+            duration[checkout].append(inner)
+    title = TITLE.format(n=rounds)
+    a = median(azurite)
+    bench_report.note(f"  Azurite alone, first answer            {a:6.2f}   (all: {_list(azurite)})", title)
+    for checkout in marks:
+        s, r, d = median(serve[checkout]), median(run[checkout]), median(duration[checkout])
+        bench_report.note(f"  [{checkout.label}]", title)
+        bench_report.note(f"  adfemu serve, first answer             {s:6.2f}   ratio to Azurite alone {s / a:4.2f} "
+                          f"(target <= {SERVE_TARGET})   (all: {_list(serve[checkout])})", title)
+        bench_report.note(f"  adfemu run of the seed, whole process  {r:6.2f}   ratio to Azurite + run ({a:.2f} + "
+                          f"{d:.2f}) {r / (a + d):4.2f} (target <= {RUN_TARGET})   (all: {_list(run[checkout])})",
+                          title)
+    for checkout in marks:
+        for name, measure in (("serve", serve_first_answer), ("run", run_seed)):
+            path = tmp_path / f"{name}-{marks.index(checkout)}.importtime"
+            measure(checkout, importtime=path)
+            seconds, modules, heavy = import_summary(path)
+            bench_report.note(f"  [{checkout.label}] adfemu {name:<5} imports {modules:4d} modules in {seconds:5.2f} s; "
+                              f"heavy: {', '.join(heavy) or 'none'}", "python -X importtime (one start each):")
+    assert all(len(v) == rounds for v in (azurite, *serve.values(), *run.values()))
+
+
+def _list(values: list[float]) -> str:
+    return " ".join(f"{v:.2f}" for v in values)

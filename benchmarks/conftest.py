@@ -219,9 +219,26 @@ class BenchReport:
                 extra = self.meta[name].get("note", "")
                 out.append(f"  {name:<44} p50 {percentile(ms, 50):8.1f}  p95 {percentile(ms, 95):8.1f}  "
                            f"min {min(ms):8.1f}  max {max(ms):8.1f}  (n={len(ms)}) {extra}")
+            out += [self._ratio(name) for name in latency if self.meta[name].get("baseline") in self.samples]
         for title, lines in self.notes.items():
             out += [title, *lines]
         return out
+
+    def _ratio(self, name: str) -> str:
+        """``name`` against its baseline: the figure (``stat``: p50 or p95), the baseline's and the ratio; with
+        ``paired_ratios`` (samples taken in alternation), the ratio is their median and their range is shown."""
+        meta = self.meta[name]
+        base, stat = meta["baseline"], meta.get("stat", "p50")
+        pct = float(stat[1:])
+        value = percentile([1000 * s for s in self.samples[name]], pct)
+        reference = percentile([1000 * s for s in self.samples[base]], pct)
+        paired = meta.get("paired_ratios") or []
+        ratio = statistics.median(paired) if paired else value / reference
+        text = (f"  {name}: {stat} {value:.1f} ms, baseline ({base}) {reference:.1f} ms: ratio {ratio:.2f}")
+        if paired:
+            text += f" (median of {len(paired)} pairs, range {min(paired):.2f}-{max(paired):.2f})"
+        target = meta.get("target")
+        return text + (f"; target {target}" if target else "")
 
 
 _REPORT = BenchReport()

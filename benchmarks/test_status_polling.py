@@ -98,7 +98,7 @@ def _round_runner(url: str, headers: dict, threads: int, samples: list[float]):
     return one_round, close
 
 
-@pytest.mark.parametrize("threads", [1, 4], ids=["sequential", "4-threads"])
+@pytest.mark.parametrize("threads", [1, 8], ids=["sequential", "8-threads"])
 @pytest.mark.parametrize("job", ["finished", "running"])
 def test_job_status_polling(benchmark, bench_report, jobs, emulator_url, bare_server_factory, job, threads):
     """pytest-benchmark times the emulator rounds; a bare round runs (untimed by it) before each one."""

@@ -68,6 +68,7 @@ class Directory:
         self.faults = None  # emulator/faults.py, set by the Emulator
         self._issued: deque[str] = deque(maxlen=64)  # the newest tokens issued, for redaction by value
         self._issued_lock = threading.Lock()
+        self.secrets_version = 0  # changes whenever ``secrets()`` may (a redactor is rebuilt then)
         self.extend(document)
         self._signing: Any = None  # the RSA key, made on first use: most runs never ask for a token
         self._signing_lock = threading.Lock()
@@ -97,6 +98,7 @@ class Directory:
             tenants.append(tenant)
         self.tenants = tenants
         self._secrets = [p.secret for t in tenants for p in t.principals.values()]  # for redaction, per request
+        self.secrets_version += 1
 
     # --- lookups ------------------------------------------------------------------------------------
 
@@ -149,6 +151,7 @@ class Directory:
         token = jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": self.key_id, "x5t": self.key_id})
         with self._issued_lock:
             self._issued.append(token)
+            self.secrets_version += 1
         return Token(token, claims, resource)
 
     def _resource(self, form: dict[str, str], tenant: Tenant, tenant_name: str, *, v2: bool) -> str:

@@ -11,7 +11,7 @@ import time
 from importlib.metadata import PackageNotFoundError, version
 from typing import Callable
 
-from flask import Flask, g, request
+from flask import Flask, request
 from werkzeug.exceptions import HTTPException
 
 from . import aad_errors, arm_errors, errors
@@ -21,8 +21,8 @@ from .arm import ResourceManager
 from .backend import Backend
 from .config import Config, ConfigError, merged
 from .faults import Faults
-from .journal import Journal
-from .secrets import learned, redact_library_logs, register_known
+from .journal import Journal, kept_headers
+from .secrets import Redactor, learned, learned_version, redact_library_logs, redactor, register_known
 from .state import snapshot
 from .jobs import JobRunner
 from .limits import MAX_REQUEST_BYTES
@@ -31,6 +31,7 @@ from .restore import restore, saved_config
 from .storage import BlobStore, StorageUnavailable
 
 log = logging.getLogger("adfemu.emulator")
+STARTED = "adfemu.started"  # WSGI environ key: when the request reached the app (the journal's durationMs)
 
 
 class Emulator:
@@ -51,7 +52,8 @@ class Emulator:
         self.directory = Directory(config.document.get("azureAd"))
         self.arm = ResourceManager(config.document.get("resourceManager"), self.directory, self.backend, store)
         self.jobs = JobRunner(store, workers)
-        self.journal = Journal(self.secrets)
+        self._redactor: tuple[tuple, Redactor] | None = None
+        self.journal = Journal(self.redactor)
         self.faults = Faults(config.document.get("faults"))  # fault injection; each part asks it at one place
         store.faults = self.jobs.faults = self.arm.faults = self.directory.faults = self.faults
         register_known(self.secrets)  # log records are masked with them too
@@ -113,6 +115,14 @@ class Emulator:
         from .azurite import DEV_KEY
         return self.backend.secrets() + self.directory.secrets() + [DEV_KEY] + learned()
 
+    def redactor(self) -> Redactor:
+        """The redactor of ``secrets()``, rebuilt only when they change (keys, tokens issued, SAS minted)."""
+        key = (self.backend.secrets(), self.directory.secrets_version, learned_version())
+        cached = self._redactor
+        if cached is None or cached[0][0] is not key[0] or cached[0][1:] != key[1:]:
+            cached = self._redactor = (key, redactor(self.secrets()))
+        return cached[1]
+
     def state(self) -> dict:
         return snapshot(self)
 
@@ -122,17 +132,49 @@ class Emulator:
 
 
 def create_app(emulator: Emulator) -> Flask:
-    app = Flask("adfemu.emulator")
+    app = Flask("adfemu.emulator", static_folder=None)  # no static files: one route less to match
     app.extensions["adfemu"] = emulator
     app.json.sort_keys = False
     app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES  # a body without Content-Length is cut off while read
-    app.before_request(_refuse_large_bodies)  # registered first: nothing reads a body over the limit
-    for blueprint in (runtime.bp, classic_mgmt.bp, control.bp, arm.bp, aad.bp):
+    for blueprint in (runtime.bp, classic_mgmt.bp, control.bp, arm.bp, aad.bp, fault_routes.bp):
         app.register_blueprint(blueprint)
     _register_error_handlers(app)
-    _register_journal(app, emulator)
-    fault_routes.install(app)  # after the journal's clock starts: injected latency counts in durationMs
+    _register_hooks(app, emulator)
     return app
+
+
+def _register_hooks(app: Flask, emulator: Emulator) -> None:
+    """One hook before and one after each request (each hook costs Flask's dispatch on every request).
+
+    Before, in order: a body over the limit is refused unread; the journal's clock starts; fault rules apply
+    (so injected latency counts in ``durationMs``). After: the fault's Retry-After, ARM's headers, the journal."""
+
+    @app.before_request
+    def before():
+        refused = _refuse_large_bodies()
+        if refused is not None:
+            return refused
+        request.environ[STARTED] = time.perf_counter()
+        fault_routes.before_request()
+        return None
+
+    @app.after_request
+    def after(response):
+        req = request._get_current_object()  # once: each use of the proxy costs a lookup
+        fault_routes.add_retry_after(req, response)
+        if arm.is_arm_path(req.path):
+            arm.add_arm_headers(response)
+        if not req.path.startswith("/_emulator/"):
+            _record(emulator, req, response)
+        return response
+
+
+def _record(emulator: Emulator, req, response) -> None:
+    elapsed = (time.perf_counter() - req.environ.get(STARTED, time.perf_counter())) * 1000
+    body = _body_for_journal(req)
+    entry = emulator.journal.record(req.method, req.path, req.query_string.decode("latin-1"), kept_headers(req.environ),
+                                    body or b"", response.status_code, elapsed, _api(req), unread=body is None)
+    log.info("%s %s -> %s (%.1f ms)", entry["method"], entry["path"], entry["status"], elapsed)
 
 
 def _refuse_large_bodies():
@@ -202,32 +244,15 @@ def _api(req) -> str | None:
     return _BLUEPRINT_API.get(req.blueprint or "")
 
 
-def _register_journal(app: Flask, emulator: Emulator) -> None:
-    @app.before_request
-    def started():
-        g.adfemu_started = time.perf_counter()
-
-    @app.after_request
-    def record(response):
-        if arm.is_arm_path(request.path):
-            arm.add_arm_headers(response)
-        if request.path.startswith("/_emulator/"):
-            return response
-        elapsed = (time.perf_counter() - g.get("adfemu_started", time.perf_counter())) * 1000
-        body = _body_for_journal()
-        entry = emulator.journal.record(request.method, request.path, request.query_string.decode("latin-1"),
-                                        dict(request.headers), body or b"", response.status_code, elapsed,
-                                        _api(request), unread=body is None)
-        log.info("%s %s -> %s (%.1f ms)", entry["method"], entry["path"], entry["status"], elapsed)
-        return response
-
-
-def _body_for_journal() -> bytes | None:
+def _body_for_journal(req) -> bytes | None:
     """The body (as the views read it, cached); None for a body refused as too large, which is never read."""
-    size = request.content_length
+    environ = req.environ
+    if not environ.get("CONTENT_LENGTH") and not environ.get("HTTP_TRANSFER_ENCODING"):
+        return b""  # HTTP/1.1: a request with neither header has no body
+    size = req.content_length
     if size is not None and size > MAX_REQUEST_BYTES:
         return None
     try:
-        return request.get_data(cache=True)
+        return req.get_data(cache=True)
     except HTTPException:  # went over the limit while read (no Content-Length)
         return None

@@ -116,6 +116,7 @@ class Backend:
     def runtime_endpoint(self, endpoint_id: str, ws_id: str | None = None,
                          subscription_id: str | None = None) -> tuple[Workspace, WebService, Endpoint]:
         """The endpoint behind a runtime URL (``/workspaces/{ws}/services/{id}`` or the subscription form)."""
+        wanted = endpoint_id.lower()
         with self.lock:
             if ws_id is not None:
                 candidates = [self.workspace(ws_id)]
@@ -129,7 +130,7 @@ class Backend:
                     if ws_id is None and arm_sub is not None and arm_sub != str(subscription_id).lower():
                         continue
                     for ep in svc.endpoints.values():
-                        if ep.id.lower() == endpoint_id.lower():
+                        if ep.id.lower() == wanted:
                             return ws, svc, ep
         raise errors.WebServiceNotFound(endpoint_id)
 

@@ -175,11 +175,19 @@ class Faults:
 
     # --- decisions ----------------------------------------------------------------------------------
 
+    @property
+    def idle(self) -> bool:
+        """No rule at all, so every decision is "nothing" (read without the lock: a rule being added applies
+        from the next call on)."""
+        return not self._rules
+
     def decide(self, point: str, api: str, operation: str | None, services: Iterable[str] = (),
                endpoints: Iterable[str] = ()) -> Decision:
         """Walk the rules in order: latency rules add up, the first other rule that fires decides."""
-        services, endpoints = list(services), list(endpoints)
         decision = Decision()
+        if self.idle:
+            return decision
+        services, endpoints = list(services), list(endpoints)
         with self._lock:
             for rule in self._rules:
                 if rule.point != point or not rule.matches(api, operation, services, endpoints):

@@ -4,16 +4,19 @@ NotStarted --start--> Running --> Finished | Failed;   DELETE on a live job --> 
 
 Jobs never run in the request thread. A job's queue and run time come from its service's
 ``timing`` (zero by default) and are waited on the job's cancel event, so DELETE interrupts
-them. Status reads take one short lock and do no storage I/O beyond minting a SAS, so a
-client polling with no delay cannot starve the workers.
+them. Status reads take one short lock and do no storage I/O, so a client polling with no delay
+cannot starve the workers. A finished job's status, with the read SAS minted for each output, is
+rendered once and reused for ``STATUS_REUSE_SECONDS`` (the SAS stays valid for 23 hours more at least).
 
 Every change of a job is handed to ``persistence`` under the lock. Finished, Failed and Cancelled jobs are
 bounded (``limits.MAX_FINISHED_JOBS``): the one that ended first is dropped first.
 """
 from __future__ import annotations
 
+import json
 import logging
 import threading
+import time
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -34,6 +37,7 @@ log = logging.getLogger(__name__)
 NOT_STARTED, RUNNING, FAILED, CANCELLED, FINISHED = "NotStarted", "Running", "Failed", "Cancelled", "Finished"
 TERMINAL = (FAILED, CANCELLED, FINISHED)
 SERVICE_CONTAINER = "experimentoutput"  # service-owned output storage, as in the docs' Results example
+STATUS_REUSE_SECONDS = 3600  # a terminal job's rendered status (and its SAS, valid 24 h) is minted again after this
 
 
 @dataclass
@@ -49,6 +53,7 @@ class Job:
     ended: datetime | None = None
     results: dict[str, BlobAddress] = field(default_factory=dict)
     cancel: threading.Event = field(default_factory=threading.Event)
+    rendered: tuple[float, dict, str] | None = None  # a terminal job's status, as JSON, and when (monotonic)
 
 
 class JobRunner:
@@ -111,15 +116,30 @@ class JobRunner:
                 self.persistence.forget_jobs([job.id])
 
     def status(self, job: Job) -> dict:
+        """The status document (shared for a terminal job: read it, do not change it)."""
+        return self._rendered(job)[0]
+
+    def status_json(self, job: Job) -> str:
+        """The status document as JSON text."""
+        return self._rendered(job)[1]
+
+    def _rendered(self, job: Job) -> tuple[dict, str]:
+        rendered = job.rendered
+        if rendered is not None and time.monotonic() - rendered[0] < STATUS_REUSE_SECONDS:
+            return rendered[1], rendered[2]
         with self._lock:
             status, details, results = job.status, job.details, dict(job.results)
             created, started, ended = job.created, job.started, job.ended
-        return {
+        body = {
             "StatusCode": status,
             "Results": {name: self._result(addr) for name, addr in results.items()} if status == FINISHED else None,
             "Details": details if status == FAILED else None,
             "CreatedAt": iso(created), "StartTime": iso(started), "EndTime": iso(ended),
         }
+        text = json.dumps(body)
+        if status in TERMINAL:  # nothing of it changes any more, but the SAS's remaining lifetime
+            job.rendered = (time.monotonic(), body, text)
+        return body, text
 
     def clear(self) -> None:
         with self._lock:

@@ -5,37 +5,40 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from typing import Callable, Iterable
+from typing import Callable
 
 from .limits import MAX_JOURNAL_BODY as MAX_BODY, MAX_JOURNAL_ENTRIES as MAX_ENTRIES
 from .models import iso, utcnow
 from .persistence import NOWHERE, Persistence
-from .secrets import redact
+from .secrets import Redactor
 
 KEPT_HEADERS = ("Authorization", "Content-Type", "Content-Length", "User-Agent", "x-ms-client-request-id")
+# WSGI environ key -> the header name werkzeug gives it (``Request.headers``), for the kept headers it can name
+_ENVIRON_HEADERS = {"HTTP_AUTHORIZATION": "Authorization", "CONTENT_TYPE": "Content-Type",
+                    "CONTENT_LENGTH": "Content-Length", "HTTP_USER_AGENT": "User-Agent"}
 
 
 class Journal:
-    def __init__(self, known_secrets: Callable[[], Iterable[str]]):
+    def __init__(self, redactor: Callable[[], Redactor]):
         self._entries: deque[dict] = deque(maxlen=MAX_ENTRIES)
         self._lock = threading.Lock()
-        self._known = known_secrets
+        self._redactor = redactor  # of the secrets known now
         self.persistence: Persistence = NOWHERE
 
     def record(self, method: str, path: str, query: str, headers: dict[str, str], body: bytes,
                status: int, duration_ms: float, api: str | None = None, unread: bool = False) -> dict:
         """``unread``: the body was refused unread (too large); it is recorded as empty and truncated."""
-        known = list(self._known())
+        redact = self._redactor().redact
         text = body[:MAX_BODY].decode("utf-8", errors="replace")
         entry = {
             "time": iso(utcnow()),
             "api": api,
             "method": method,
-            "path": redact(path, known),
-            "query": redact(query, known),
-            "headers": {k: _authorization(v) if k == "Authorization" else redact(v, known)
+            "path": redact(path),
+            "query": redact(query),
+            "headers": {k: _authorization(v) if k == "Authorization" else redact(v)
                         for k, v in headers.items() if k in KEPT_HEADERS},
-            "body": redact(text, known),
+            "body": redact(text),
             "bodyTruncated": unread or len(body) > MAX_BODY,
             "status": status,
             "durationMs": round(duration_ms, 3),
@@ -59,6 +62,13 @@ class Journal:
         with self._lock:
             self._entries.clear()
             self._entries.extend(entries)
+
+
+def kept_headers(environ: dict) -> dict[str, str]:
+    """The kept headers of a WSGI request, as ``dict(request.headers)`` filtered to ``KEPT_HEADERS`` would give them
+    (same names and order; an empty Content-Type or Content-Length counts as absent), without parsing the others."""
+    return {_ENVIRON_HEADERS[key]: value for key, value in environ.items()
+            if key in _ENVIRON_HEADERS and (value or key.startswith("HTTP_"))}
 
 
 def _authorization(value: str) -> str:

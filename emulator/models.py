@@ -5,6 +5,7 @@ No I/O and no locking here: ``backend.Backend`` owns every instance and guards t
 from __future__ import annotations
 
 import hashlib
+import hmac
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -17,7 +18,8 @@ def utcnow() -> datetime:
 
 
 def iso(moment: datetime | None) -> str | None:
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z" if moment else None
+    """``2024-06-01T10:00:00.123Z`` (isoformat is C code; strftime costs more on every journal entry)."""
+    return moment.isoformat(timespec="milliseconds")[:23] + "Z" if moment else None
 
 
 @dataclass
@@ -51,7 +53,6 @@ class Endpoint:
     version: int = 1
 
     def accepts_key(self, key: str) -> bool:
-        import hmac
         return any(hmac.compare_digest(key.encode(), k.encode()) for k in (self.primary_key, self.secondary_key))
 
 
@@ -100,5 +101,4 @@ class Workspace:
     services: dict[str, WebService] = field(default_factory=dict)  # by lower-case id
 
     def accepts_token(self, token: str) -> bool:
-        import hmac
         return any(hmac.compare_digest(token.encode(), t.encode()) for t in self.tokens)

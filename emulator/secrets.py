@@ -26,34 +26,111 @@ MIN_BASE64_CORE = 8
 
 _ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}|\\u[0-9A-Fa-f]{4}|\\/")
 _BASE64_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_")
-_PATTERNS = [re.compile(p, re.IGNORECASE) for p in (
-    r"AccountKey\s*=\s*(?P<secret>[^;\"'\s&]+)",
-    r"SharedAccessSignature\s*=\s*(?P<secret>[^;\"'\s]+)",
-    r"\bsig=(?P<secret>[^&\"'\s]+)",
-    r"\bBearer\s+(?:Bearer\s+)*(?P<secret>[^\s\"',]+)",
-    r"\bclient_secret=(?P<secret>[^&\"'\s]+)",
-    r"\"(?:PrimaryKey|SecondaryKey|apiKey|key|PrimaryToken|SecondaryToken|primary|secondary|access_token|"
-    r"client_secret|servicePrincipalKey|secret)\"\s*:\s*\"(?P<secret>[^\"]*)\"",
-    r"(?P<secret>\beyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]+)",  # a JWT (an issued token)
+_JSON_KEYS = ("PrimaryKey", "SecondaryKey", "apiKey", "key", "PrimaryToken", "SecondaryToken", "primary", "secondary",
+              "access_token", "client_secret", "servicePrincipalKey", "secret")
+# (pattern, the lower-case words one of which any match holds: an ASCII text without them is not searched)
+_SHAPES = [(re.compile(p, re.IGNORECASE), words) for p, words in (
+    (r"AccountKey\s*=\s*(?P<secret>[^;\"'\s&]+)", ("accountkey",)),
+    (r"SharedAccessSignature\s*=\s*(?P<secret>[^;\"'\s]+)", ("sharedaccesssignature",)),
+    (r"\bsig=(?P<secret>[^&\"'\s]+)", ("sig=",)),
+    (r"\bBearer\s+(?:Bearer\s+)*(?P<secret>[^\s\"',]+)", ("bearer",)),
+    (r"\bclient_secret=(?P<secret>[^&\"'\s]+)", ("client_secret=",)),
+    (r"\"(?:" + "|".join(_JSON_KEYS) + r")\"\s*:\s*\"(?P<secret>[^\"]*)\"",
+     tuple(f'"{k.lower()}"' for k in _JSON_KEYS)),
+    (r"(?P<secret>\beyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]+)", ("eyj",)),  # a JWT (an issued token)
 )]
+# Known values are looked up by their first GRAM characters (every needle is at least that long) in texts up to
+# GRAMS_UP_TO characters per needle: there, slicing the text is cheaper than one search per needle.
+GRAM = MIN_KNOWN
+GRAMS_UP_TO = 8
+# Short texts found clean are remembered per redactor (a client polling sends the same path again and again)
+CLEAN_TEXT_CHARS, CLEAN_TEXTS = 512, 4096
+_SHAPE_WORDS = re.compile("|".join(re.escape(w) for _, words in _SHAPES for w in words))
 
 
 def redact(text: str, known: Iterable[str] = ()) -> str:
     """Return ``text`` with every secret replaced by ``***``."""
-    decoded, starts = _decode(text)
-    spans = _known_spans(decoded, _needles(tuple(sorted({k for k in known if k and len(k) >= MIN_KNOWN}))))
-    for pattern in _PATTERNS:
-        spans += [m.span("secret") for m in pattern.finditer(decoded) if m.end("secret") > m.start("secret")]
-    if not spans:
-        return text
-    return _masked(text, [(starts[a], starts[b] if b < len(starts) else len(text)) for a, b in spans])
+    return redactor(known).redact(text)
 
 
-def _decode(text: str) -> tuple[str, list[int]]:
+def redactor(known: Iterable[str] = ()) -> "Redactor":
+    """A redactor for these known values; one per distinct list (building one encodes every value)."""
+    return _redactor_of(tuple(known))
+
+
+@lru_cache(maxsize=16)
+def _redactor_of(known: tuple[str, ...]) -> "Redactor":
+    return _redactor_for(tuple(sorted({k for k in known if k and len(k) >= MIN_KNOWN})))
+
+
+@lru_cache(maxsize=16)
+def _redactor_for(values: tuple[str, ...]) -> "Redactor":
+    return Redactor(values)
+
+
+class Redactor:
+    """Masks the shapes and the given known values (each at least ``MIN_KNOWN`` long). Immutable; thread-safe.
+
+    Most texts hold no secret, so both layers check cheaply first: a shape pattern runs only on a text holding
+    its key word (ASCII texts; others are searched by every pattern), and a short text is searched only for the
+    known values that start with one of its ``GRAM``-character slices. Short texts found clean are remembered."""
+
+    def __init__(self, values: tuple[str, ...]):
+        found: set[tuple[str, bool]] = set()
+        for value in values:
+            found.update(_value_needles(value))
+        self.needles = tuple(sorted(found, key=lambda n: -len(n[0])))
+        self._by_prefix: dict[str, list[tuple[str, bool]]] = {}
+        for needle in self.needles:
+            self._by_prefix.setdefault(needle[0][:GRAM], []).append(needle)
+        self._prefixes = frozenset(self._by_prefix)
+        self._gram_limit = GRAMS_UP_TO * len(self.needles)
+        self._clean: set[str] = set()
+
+    def redact(self, text: str, *, prechecks: bool = True) -> str:
+        if not text or (prechecks and text in self._clean):
+            return text
+        decoded, starts = _decode(text)
+        spans = _known_spans(decoded, self._candidates(decoded) if prechecks else self.needles)
+        for pattern in _shapes(decoded) if prechecks else [p for p, _ in _SHAPES]:
+            spans += [m.span("secret") for m in pattern.finditer(decoded) if m.end("secret") > m.start("secret")]
+        if not spans:
+            if len(text) <= CLEAN_TEXT_CHARS:
+                if len(self._clean) >= CLEAN_TEXTS:
+                    self._clean = set()  # bounded: start again rather than track use
+                self._clean.add(text)
+            return text
+        if starts is not None:
+            spans = [(starts[a], starts[b] if b < len(starts) else len(text)) for a, b in spans]
+        return _masked(text, spans)
+
+    def _candidates(self, text: str) -> Iterable[tuple[str, bool]]:
+        """The needles that may occur in ``text``: all of them for a long text, else those whose first ``GRAM``
+        characters are a slice of it."""
+        if len(text) < GRAM:
+            return ()
+        if len(text) > self._gram_limit:
+            return self.needles
+        grams = {text[i:i + GRAM] for i in range(len(text) - GRAM + 1)}
+        return [n for prefix in self._prefixes.intersection(grams) for n in self._by_prefix[prefix]]
+
+
+def _shapes(text: str) -> list[re.Pattern]:
+    """The shape patterns that may match ``text``: for an ASCII text, those whose key word it holds (case
+    folding beyond ASCII, e.g. U+017F for 's', makes other texts need every pattern)."""
+    if not text.isascii():
+        return [pattern for pattern, _ in _SHAPES]
+    lowered = text.lower()
+    if _SHAPE_WORDS.search(lowered) is None:
+        return []
+    return [pattern for pattern, words in _SHAPES if any(word in lowered for word in words)]
+
+
+def _decode(text: str) -> tuple[str, list[int] | None]:
     """The text with its escapes replaced by the characters they stand for, and where each character of that
-    starts in ``text`` (so that what is found in the one can be masked in the other)."""
+    starts in ``text`` (so that what is found in the one can be masked in the other); None: unchanged."""
     if "%" not in text and "\\" not in text:
-        return text, list(range(len(text)))
+        return text, None
     chars, starts, position = [], [], 0
     for match in _ESCAPE.finditer(text):
         chars.append(text[position:match.start()])
@@ -62,27 +139,28 @@ def _decode(text: str) -> tuple[str, list[int]]:
         chars.append("/" if token == "\\/" else chr(int(token[1:] if token[0] == "%" else token[2:], 16)))
         starts.append(match.start())
         position = match.end()
+    if not starts and position == 0:
+        return text, None
     chars.append(text[position:])
     starts.extend(range(position, len(text)))
     return "".join(chars), starts
 
 
-@lru_cache(maxsize=32)
-def _needles(values: tuple[str, ...]) -> tuple[tuple[str, bool], ...]:
-    """(text to find, whether it is a base64 core) for every known value: the value, and the part of its base64
+@lru_cache(maxsize=4096)
+def _value_needles(value: str) -> frozenset[tuple[str, bool]]:
+    """(text to find, whether it is a base64 core) for a known value: the value, and the part of its base64
     (standard and URL-safe) that does not depend on what surrounds it, for each of the three alignments."""
-    found = {(v, False) for v in values}
-    for value in values:
-        raw = value.encode("utf-8")
-        for shift in range(3):
-            encoded = base64.b64encode(b"\0" * shift + raw).decode()
-            core = encoded[-(-shift * 8 // 6):(8 * (shift + len(raw))) // 6]
-            if len(core) >= MIN_BASE64_CORE:
-                found |= {(core, True), (core.replace("+", "-").replace("/", "_"), True)}
-    return tuple(sorted(found, key=lambda n: -len(n[0])))
+    found = {(value, False)}
+    raw = value.encode("utf-8")
+    for shift in range(3):
+        encoded = base64.b64encode(b"\0" * shift + raw).decode()
+        core = encoded[-(-shift * 8 // 6):(8 * (shift + len(raw))) // 6]
+        if len(core) >= MIN_BASE64_CORE:
+            found |= {(core, True), (core.replace("+", "-").replace("/", "_"), True)}
+    return frozenset(found)
 
 
-def _known_spans(text: str, needles: tuple[tuple[str, bool], ...]) -> list[tuple[int, int]]:
+def _known_spans(text: str, needles: Iterable[tuple[str, bool]]) -> list[tuple[int, int]]:
     spans = []
     for needle, is_core in needles:
         start = text.find(needle)
@@ -116,18 +194,26 @@ def _masked(text: str, spans: list[tuple[int, int]]) -> str:
 _providers: list[weakref.WeakMethod] = []
 _providers_lock = threading.Lock()
 _learned: deque[str] = deque(maxlen=256)  # SAS signatures the emulator minted (the newest kept)
+_learned_version = 0  # changes whenever ``learned()`` does
 
 
 def learn(value: str) -> None:
     """Remember a secret the emulator made (a SAS signature it signed) so that it is masked in any encoding."""
+    global _learned_version
     if value and len(value) >= MIN_KNOWN:
         with _providers_lock:
-            _learned.append(value)
+            if value not in _learned:  # a new value changes the redactor (rebuilt once per distinct list)
+                _learned.append(value)
+                _learned_version += 1
 
 
 def learned() -> list[str]:
     with _providers_lock:
         return list(_learned)
+
+
+def learned_version() -> int:
+    return _learned_version
 
 
 def register_known(provider: Callable[[], Iterable[str]]) -> None:

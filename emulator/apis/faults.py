@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import time
 
-from flask import Blueprint, Flask, g, request
+from flask import Blueprint, request
 
 from .. import aad_errors, arm_errors, errors
 from ..faults import FaultError
@@ -37,6 +37,7 @@ OPERATIONS = {
     "aad.openid_v1": ("aad", "openidConfiguration"), "aad.openid_v2": ("aad", "openidConfiguration"),
     "aad.instance_discovery": ("aad", "instanceDiscovery"), "aad.keys": ("aad", "keys"),
 }
+RETRY_AFTER = "adfemu.retry_after"  # WSGI environ key: the Retry-After of an injected error
 ARM_OPERATIONS = {"list": "list", "listKeys": "listKeys", "operation": "operationStatus"}
 
 # status -> the error class of each family (one class per error code)
@@ -47,13 +48,6 @@ FAMILY = {"arm": ARM_ERRORS, "aad": AAD_ERRORS}
 DEFAULT_MESSAGES = {503: "The service is temporarily unavailable; retry later.",
                     429: "The request was throttled; retry after the interval Retry-After gives.",
                     500: "The service hit an internal error."}
-
-
-def install(app: Flask) -> None:
-    """The control routes and the request hook."""
-    app.register_blueprint(bp)
-    app.before_request(_before_request)
-    app.after_request(_retry_after)
 
 
 # --- control routes ---------------------------------------------------------------------------------
@@ -99,7 +93,10 @@ def _masked(listing: dict):
 
 # --- the request hook -------------------------------------------------------------------------------
 
-def _before_request() -> None:
+def before_request() -> None:
+    """Applies ``error`` and ``latency`` rules to the routed request (called by the app's before-request hook)."""
+    if emulator().faults.idle:  # no rules: skip finding what the request targets
+        return
     where = _operation()
     if where is None:
         return
@@ -113,15 +110,15 @@ def _before_request() -> None:
         return
     status = effect["status"]
     if "retryAfter" in effect:
-        g.adfemu_retry_after = str(effect["retryAfter"])
+        request.environ[RETRY_AFTER] = str(effect["retryAfter"])
     raise FAMILY.get(api, AML_ERRORS)[status](effect.get("message") or DEFAULT_MESSAGES[status])
 
 
-def _retry_after(response):
-    value = g.pop("adfemu_retry_after", None)
+def add_retry_after(req, response) -> None:
+    """The Retry-After of an injected 429/503 (called by the app's after-request hook)."""
+    value = req.environ.pop(RETRY_AFTER, None)
     if value is not None:
         response.headers["Retry-After"] = value
-    return response
 
 
 def _operation() -> tuple[str, str] | None:

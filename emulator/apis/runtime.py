@@ -9,7 +9,7 @@ from flask import Blueprint, Response, request
 from .. import errors, scoring
 from ..bes_requests import check_inputs_exist, parse_submit
 from ..swagger import swagger_document
-from . import bearer_token, check_api_version, emulator, json_body, json_response
+from . import JSON_TYPE, bearer_token, check_api_version, emulator, json_body, json_response
 
 bp = Blueprint("runtime", __name__)
 BASE = "/<any(workspaces, subscriptions):scope>/<scope_id>/services/<endpoint_id>"
@@ -62,7 +62,7 @@ def job_status(scope, scope_id, endpoint_id, job_id):
     _, _, ep = _endpoint(scope, scope_id, endpoint_id)
     check_api_version()
     jobs = emulator().jobs
-    return json_response(jobs.status(jobs.get(ep, job_id)))
+    return Response(jobs.status_json(jobs.get(ep, job_id)), content_type=JSON_TYPE)
 
 
 @bp.delete(BASE + "/jobs/<job_id>")

@@ -210,7 +210,7 @@ class BenchReport:
                     if paired:
                         text += (f"; median of {len(paired)} interleaved pairs, range {min(paired):.2f}-"
                                  f"{max(paired):.2f}; ratio of medians {value / rps[base]:.2f}")
-                    out.append(text)
+                    out.append(text + target_text(ratio, 0.0, meta))
         latency = {n: s for n, s in self.samples.items() if self.meta[n].get("kind") == "latency"}
         if latency:
             out.append("Latency (ms):")
@@ -226,7 +226,8 @@ class BenchReport:
 
     def _ratio(self, name: str) -> str:
         """``name`` against its baseline: the figure (``stat``: p50 or p95), the baseline's and the ratio; with
-        ``paired_ratios`` (samples taken in alternation), the ratio is their median and their range is shown."""
+        ``paired_ratios`` (samples taken in alternation), the ratio is their median and their range is shown.
+        A target is either ``max_ratio`` (the ratio) or ``limit_ms`` (the figure itself); met or not is said."""
         meta = self.meta[name]
         base, stat = meta["baseline"], meta.get("stat", "p50")
         pct = float(stat[1:])
@@ -234,11 +235,22 @@ class BenchReport:
         reference = percentile([1000 * s for s in self.samples[base]], pct)
         paired = meta.get("paired_ratios") or []
         ratio = statistics.median(paired) if paired else value / reference
-        text = (f"  {name}: {stat} {value:.1f} ms, baseline ({base}) {reference:.1f} ms: ratio {ratio:.2f}")
+        text = f"  {name}: {stat} {value:.1f} ms, baseline ({base}) {reference:.1f} ms: ratio {ratio:.2f}"
         if paired:
             text += f" (median of {len(paired)} pairs, range {min(paired):.2f}-{max(paired):.2f})"
-        target = meta.get("target")
-        return text + (f"; target {target}" if target else "")
+        return text + target_text(ratio, value, meta)
+
+
+def target_text(ratio: float, value_ms: float, meta: dict) -> str:
+    """'; target ratio <= 2: met' or '; target p50 < 20 ms: NOT MET', from ``max_ratio`` / ``limit_ms``."""
+    if "min_ratio" in meta:
+        return f"; target ratio >= {meta['min_ratio']}: {'met' if ratio >= meta['min_ratio'] else 'NOT MET'}"
+    if "max_ratio" in meta:
+        return f"; target ratio <= {meta['max_ratio']}: {'met' if ratio <= meta['max_ratio'] else 'NOT MET'}"
+    if "limit_ms" in meta:
+        met = value_ms < meta["limit_ms"]
+        return f"; target {meta.get('stat', 'p50')} < {meta['limit_ms']} ms: {'met' if met else 'NOT MET'}"
+    return ""
 
 
 _REPORT = BenchReport()

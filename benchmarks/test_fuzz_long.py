@@ -6,11 +6,17 @@ Run: ``.venv/bin/python -m pytest benchmarks/test_fuzz_long.py -p no:xdist --ben
 """
 from __future__ import annotations
 
+import os
+
+import pytest
+
 from tests import fuzzing
 
 EXAMPLES = 100
 
 
+@pytest.mark.skipif(bool(os.environ.get("ADFEMU_BENCH_SMOKE")),
+                    reason="smoke run: tests/test_openapi_fuzz.py runs the same fuzzing with 6 examples")
 def test_schemathesis_long_run(benchmark, azurite):
     emulator = fuzzing.make_emulator(azurite.url)
     tallies = []

@@ -12,6 +12,7 @@ to 2,075 MiB (about 38x) before it answered 400.
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import subprocess
@@ -29,6 +30,8 @@ from tests.helpers import PREDICTIVE, PREDICTIVE_KEY, SCORE_CSV, TRAINING, TRAIN
 ROOT = Path(__file__).resolve().parent.parent
 MIB = 1 << 20
 SIZES = [1 * MIB, MAX_REQUEST_BYTES, 10 * MIB, 50 * MIB]
+if os.environ.get("ADFEMU_BENCH_SMOKE"):  # the smoke run in `make test`
+    SIZES = SIZES[:1]
 
 
 @pytest.fixture

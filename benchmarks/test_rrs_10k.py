@@ -86,7 +86,7 @@ def test_rrs_10k_rows_against_predict(benchmark, bench_report, client, emulator_
     name = f"rrs 10k rows {'details' if details else 'no details'}"
     bench_report.add(f"{name} (predict in process)", base, kind="latency", note=f"body {len(body):,} bytes")
     bench_report.add(name, rrs, kind="latency", baseline=f"{name} (predict in process)", paired_ratios=paired,
-                     target="<= 2", note=f"body {len(body):,} bytes (limit {MAX_REQUEST_BYTES:,})")
+                     max_ratio=2, note=f"body {len(body):,} bytes (limit {MAX_REQUEST_BYTES:,})")
     benchmark.extra_info.update(rows=ROWS, body_bytes=len(body), rrs_ms_median=round(1000 * statistics.median(rrs), 1),
                                 baseline_ms_median=round(1000 * statistics.median(base), 1),
                                 ratio_median_of_pairs=round(statistics.median(paired), 2))

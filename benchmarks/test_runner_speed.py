@@ -5,6 +5,8 @@ engine's own overhead per activity on a 500-activity pipeline of no-op activitie
 """
 from __future__ import annotations
 
+import statistics
+import time
 from pathlib import Path
 
 import pytest
@@ -35,14 +37,25 @@ def _noop(call):
 
 
 @pytest.mark.parametrize("shape", ["chain", "independent"])
-def test_engine_overhead_per_activity(benchmark, shape):
+def test_engine_overhead_per_activity(benchmark, bench_report, shape):
     n = 500
     activities = [{"name": f"a{i}", "type": "Noop",
                    "dependsOn": [{"activity": f"a{i - 1}", "dependencyConditions": ["Succeeded"]}]
                    if shape == "chain" and i else []} for i in range(n)]
     defs = Definitions(pipelines={"p": {"name": "p", "properties": {"activities": activities}}})
     engine = Engine(defs, Settings(time_scale=0.0, stubs={"Noop": _noop}))
-    record = benchmark.pedantic(engine.run, args=("p",), rounds=5, iterations=1)
+    rounds: list[float] = []
+
+    def timed():
+        started = time.perf_counter()
+        record = engine.run("p")
+        rounds.append(time.perf_counter() - started)
+        return record
+
+    record = benchmark.pedantic(timed, rounds=5, iterations=1)
     assert record.status == "Succeeded" and len(record.activity_runs) == n
-    benchmark.extra_info["ms_per_activity"] = benchmark.stats.stats.median * 1000 / n
-    print(f"\n{shape}: {benchmark.stats.stats.median * 1000 / n:.3f} ms per activity (median of 5 runs of {n})")
+    per_activity_ms = statistics.median(rounds) * 1000 / n
+    benchmark.extra_info["ms_per_activity"] = per_activity_ms
+    bench_report.note(f"  {shape:<12} {per_activity_ms:.3f} ms per activity (median of {len(rounds)} runs of {n}); "
+                      f"target <= 1 ms: {'met' if per_activity_ms <= 1 else 'NOT MET'}",
+                      "Runner overhead per activity (500 no-op activities, stubs, time scale 0):")

@@ -34,11 +34,19 @@ from typing import Callable
 
 log = logging.getLogger(__name__)
 
-# The guard (see the module docstring): argv = the Azurite command. Its exit status is Azurite's (128+N when
-# Azurite was killed by signal N); if the guard itself is killed, Azurite gets SIGKILL (never left behind).
+# The guard (see the module docstring): argv = the pid of the process starting it, then the Azurite command. It
+# asks Linux for SIGTERM when the thread that started it ends (PR_SET_PDEATHSIG), and quits if that happened
+# already. This is done here, not in a ``preexec_fn``: a fork of a process whose other threads are importing
+# modules can deadlock there on the import lock (adfemu imports while Azurite starts), and without a
+# ``preexec_fn`` Python can spawn with vfork. Its exit status is Azurite's (128+N when Azurite was killed by
+# signal N); if the guard itself is killed, Azurite gets SIGKILL (never left behind).
 _GUARD = r"""
-import ctypes, signal, subprocess, sys
-child = subprocess.Popen(sys.argv[1:], preexec_fn=lambda: ctypes.CDLL(None).prctl(1, signal.SIGKILL))
+import ctypes, os, signal, subprocess, sys
+libc = ctypes.CDLL(None)
+libc.prctl(1, signal.SIGTERM)
+if os.getppid() != int(sys.argv[1]):
+    sys.exit(1)
+child = subprocess.Popen(sys.argv[2:], preexec_fn=lambda: libc.prctl(1, signal.SIGKILL))
 def forward(*_):
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -183,7 +191,7 @@ class Azurite:
         cmd = [exe, "--blobHost", "127.0.0.1", "--blobPort", str(self._port), "--location", folder,
                "--silent", "--disableTelemetry", "--skipApiVersionCheck"]
         if sys.platform.startswith("linux"):
-            cmd = [sys.executable, "-I", "-S", "-c", _GUARD, *cmd]
+            cmd = [sys.executable, "-I", "-S", "-c", _GUARD, str(os.getpid()), *cmd]
         # Azurite prints to a file, not a pipe: when the emulator is killed, Azurite gets SIGTERM, prints that it is
         # closing and saves its blob index; a pipe would be closed by then, and the failed write would crash it.
         self._log = Path(self._workdir.name) / "azurite.log"
@@ -191,7 +199,7 @@ class Azurite:
             with open(self._log, "wb") as output:
                 self._proc = subprocess.Popen(cmd, cwd=self._workdir.name, env=env, stdout=output,
                                               stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                              start_new_session=True, preexec_fn=_die_with_parent,
+                                              start_new_session=True,
                                               pass_fds=self.inherit_fds)
         except OSError as exc:
             self._cleanup()
@@ -417,16 +425,6 @@ def begin(accounts: dict[str, str]) -> Starting:
 def _last(lines: list[str]) -> str:
     """The end of what a process printed, on one line."""
     return " ".join("".join(lines).split())[-300:] or "(no output)"
-
-
-def _die_with_parent() -> None:
-    """In the child (the guard): get SIGTERM when the process that started Azurite dies, however it dies
-    (Linux), so a killed test run or `adfemu serve` never leaves Azurite behind. Linux sends it when the starting
-    *thread* ends, so start Azurite from a long-lived thread (``Supervisor`` does)."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-        PR_SET_PDEATHSIG = 1
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _signal_group(proc: subprocess.Popen, sig: int) -> None:

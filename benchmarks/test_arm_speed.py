@@ -59,21 +59,14 @@ def test_arm_get_web_service(benchmark, bench_report, client):
 
 
 def test_arm_model_swap(benchmark, bench_report, client, blobs):
-    container = blobs.get_container_client("benchmodels")
-    if not container.exists():
-        container.create_container()
-    container.upload_blob("model.ilearner", (ROOT / "fixtures" / "models" / "initial.ilearner").read_bytes(),
-                          overwrite=True)
-    sas = generate_blob_sas(DEV_ACCOUNT, "benchmodels", "model.ilearner", account_key=DEV_KEY,
-                            permission=BlobSasPermissions(read=True),
-                            expiry=datetime.now(timezone.utc) + timedelta(hours=1))
+    model = _model_uri(blobs)
     headers = {"Authorization": f"Bearer {_token(client)}"}
     url = f"{client.base_url}{ws_id()}?api-version=2016-05-01-preview"
     samples: list[float] = []
     counter = iter(range(10**6))
 
     def swap():
-        uri = f"https://{DEV_ACCOUNT}.blob.core.windows.net/benchmodels/model.ilearner?{sas}&n={next(counter)}"
+        uri = f"{model}&n={next(counter)}"
         body = {"properties": {"packageType": "Graph", "assets": {"asset1": {
             "name": "ADFV2Sample Model [trained model]", "type": "Resource", "locationInfo": {"uri": uri}}}}}
         response = client.http.patch(url, json=body, headers=headers)

@@ -43,11 +43,20 @@ def token(services: Services, tenant: str, client_id: str, secret: str, resource
         raise TokenError(str(exc)) from None
     except requests.RequestException as exc:
         raise TokenError(f"the emulated Azure AD could not be reached ({type(exc).__name__})") from None
+    access, reason = token_or_reason(response)
+    if access is None:
+        raise TokenError(reason)
+    return access
+
+
+def token_or_reason(response: requests.Response) -> tuple[str | None, str]:
+    """(the access token, "") of an Azure AD token response, or (None, why not): its ``error_description`` without
+    the ``Trace ID`` tail, or the HTTP status."""
     try:
         body = response.json()
     except ValueError:
         body = {}
     if response.ok and isinstance(body, dict) and body.get("access_token"):
-        return body["access_token"]
+        return body["access_token"], ""
     description = body.get("error_description") if isinstance(body, dict) else None
-    raise TokenError((description or f"HTTP {response.status_code}").split(" Trace ID:")[0])
+    return None, (description or f"HTTP {response.status_code}").split(" Trace ID:")[0]

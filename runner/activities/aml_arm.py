@@ -16,6 +16,7 @@ import requests
 
 from ..endpoints import UnmappedHost
 from ..engine import ActivityError, Call
+from ..identity import token_or_reason
 from ..masking import masked
 
 AML_ERROR = "2600"
@@ -78,14 +79,9 @@ class _Arm:
         form = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret,
                 "resource": ARM_RESOURCE}
         response = self._send("POST", f"{AUTHORITY}/{tenant}/oauth2/token", data=form)
-        try:
-            body = response.json()
-        except ValueError:
-            body = {}
-        if response.ok and isinstance(body, dict) and body.get("access_token"):
-            return body["access_token"]
-        description = body.get("error_description") if isinstance(body, dict) else None
-        reason = (description or f"HTTP {response.status_code}").split(" Trace ID:")[0]
+        access, reason = token_or_reason(response)
+        if access is not None:
+            return access
         raise ActivityError(f"Update Resource failed: Azure AD refused a token to service principal '{client_id}' "
                             f"in tenant '{tenant}': {reason}", AML_ERROR, "UserError")
 

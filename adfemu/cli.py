@@ -252,8 +252,9 @@ def run(**options) -> None:
       adfemu run fixtures/seed-factory-corrected --pipeline LookupPipelineDemo --data fixtures/seed-data \\
           --save-storage out/ --output run.json --junit run.xml --report run.html --now 2024-06-01T00:00:00Z
       adfemu run my-factory --pipeline Retrain --data test-data --sql SqlDatabase=tests/sales.sqlite
-      adfemu run fixtures/retrain-hourly --trigger HourlyRetrain --start 2024-06-01T00:00:00Z \\
-          --end 2024-06-01T03:00:00Z --data fixtures/retrain-hourly-data --output runs.json
+      adfemu run fixtures/retrain-hourly --trigger HourlyRetrainWindow --start 2024-06-01T00:00:00Z \\
+          --end 2024-06-01T03:00:00Z --data fixtures/retrain-hourly-data \\
+          --sql TelemetryDatabase=fixtures/retrain-hourly/telemetry.sql --output runs.json
     """
     from adfemu import run_command
     sys.exit(run_command.main(run_command.RunOptions(**options)))

@@ -100,3 +100,20 @@ def test_serve_with_data_prints_every_account_connection_string(tmp_path):
         proc.terminate()
         proc.wait(timeout=30)
         proc.stdout.close()
+
+
+def test_the_help_examples_name_what_the_fixtures_have():
+    """`adfemu run --help` examples on the repository's fixtures name its triggers, pipelines and linked services."""
+    from click.testing import CliRunner
+
+    from adfemu.cli import main
+
+    text = CliRunner().invoke(main, ["run", "--help"]).output
+    examples = re.findall(r"adfemu run (fixtures/\S+)((?:[^\n]|\\\n)*)", text)
+    assert examples
+    for factory, args in examples:
+        for option, folder in (("--trigger", "trigger"), ("--pipeline", "pipeline"), ("--sql", "linkedService")):
+            for name in re.findall(rf"{option} (\w+)", args):
+                assert (ROOT / factory / folder / f"{name}.json").is_file(), f"{factory}: no {folder} {name}"
+        for path in re.findall(r"(?:--data|=)(?: )?(fixtures/\S+)", args):
+            assert (ROOT / path).exists(), path

@@ -66,6 +66,21 @@ def test_delimited_text_options_are_written_as_configured(tmp_path, azurite, blo
         "'id';'name';'score'\r\n'1';'ann';'3.5'\r\n'2';'bob';NULL\r\n'3';'c,d';'7'\r\n").encode()
 
 
+def test_merged_files_without_a_file_name_take_the_sink_file_extension(tmp_path, azurite, blobs):
+    """MergeFiles into a folder: ``Data.[activity run id].[fileExtension]`` (Microsoft Learn, Azure Blob storage
+    connector, copyBehavior examples); ``fileExtension`` given without its dot gains one."""
+    src, dst = unique("src"), unique("dst")
+    put(blobs, src, {"in/a.csv": "id\r\n1\r\n", "in/b.csv": "id\r\n2\r\n"})
+    datasets = [blob_dataset("In", "DelimitedText", src, "in", firstRowAsHeader=True),
+                blob_dataset("Out", "DelimitedText", dst, "o", firstRowAsHeader=True)]
+    sink = dict(TEXT_SINK, storeSettings={"type": "AzureBlobStorageWriteSettings", "copyBehavior": "MergeFiles"},
+                formatSettings={"type": "DelimitedTextWriteSettings", "fileExtension": "txt"})
+    record, act = _copy(tmp_path, azurite, datasets, sink=sink)
+    assert act.status == "Succeeded", act.error
+    assert blob_names(blobs, dst) == [f"o/Data.{act.activity_run_id}.txt"]
+    assert blob_bytes(blobs, dst, f"o/Data.{act.activity_run_id}.txt") == b"id\r\n1\r\n2\r\n"
+
+
 def test_skip_line_count_encoding_and_escape_char(tmp_path, azurite, blobs):
     src, dst = unique("src"), unique("dst")
     text = "exported by tool\r\nname|note\r\nzoë|say \\|hi\\|\r\n"

@@ -50,7 +50,7 @@ def checkouts() -> list[Checkout]:
     found = [Checkout("this checkout", ROOT, sys.executable)]
     other = os.environ.get("ADFEMU_BENCH_COMPARE")
     if other:
-        found.append(Checkout("compared checkout", Path(other).resolve().parents[2], other))
+        found.append(Checkout("compared checkout", Path(other).absolute().parents[2], other))
     return found
 
 

@@ -78,6 +78,7 @@ def serve(config_path: str | None, factory_path: str | None, host: str, port: in
 def _start_serving(config_path, factory_path, host, port, storage, https, ca_file, state, starting):
     """(the stack, the factory or None), or a one-line error."""
     import adfemu
+    from adfemu import Environment  # noqa: F401  (the banner's; imported while Azurite starts)
     from adfemu.emulator.config import ConfigError, load
     from adfemu.emulator.server import start_stack
 

@@ -172,11 +172,7 @@ def start_stack(config: Config, host: str = "127.0.0.1", port: int = 0, storage:
             store = storage_from_connection_string(storage)
             wait_until_answers(store.azurite_url, timeout=10)
         elif starting is not None:
-            store = BlobStore(starting.wait().url)
-            missing = {n: k for n, k in config.storage_accounts.items() if supervisor.azurite.accounts.get(n) != k}
-            if missing:
-                supervisor.add_accounts(missing)
-            supervisor.on_restart = store.missing_recent
+            store = BlobStore("")  # its address when Azurite answers (below): the app is built while it starts
         else:
             supervisor = _supervised_azurite(config, persistence)
             store = BlobStore(supervisor.start().url)
@@ -189,7 +185,10 @@ def start_stack(config: Config, host: str = "127.0.0.1", port: int = 0, storage:
             emulator.storage_status = supervisor.status
         tls = local_tls(ca_bundle) if https else None
         emulator.ca_bundle = str(tls.ca_bundle) if tls else None
-        server = EmulatorServer(create_app(emulator), host, port, tls=tls).start()
+        app = create_app(emulator)
+        if starting is not None:
+            _storage_started(starting, store, config)
+        server = EmulatorServer(app, host, port, tls=tls).start()
     except BaseException:
         if tls is not None:
             tls.cleanup()
@@ -198,6 +197,16 @@ def start_stack(config: Config, host: str = "127.0.0.1", port: int = 0, storage:
         persistence.close()
         raise
     return Stack(emulator, server, supervisor, persistence)
+
+
+def _storage_started(starting: Starting, store: BlobStore, config: Config) -> None:
+    """Wait for the Azurite being started, point ``store`` at it, and restart it for accounts it was not given."""
+    store.azurite_url = starting.wait().url.rstrip("/")
+    supervisor = starting.supervisor
+    missing = {n: k for n, k in config.storage_accounts.items() if supervisor.azurite.accounts.get(n) != k}
+    if missing:
+        supervisor.add_accounts(missing)
+    supervisor.on_restart = store.missing_recent
 
 
 def _supervised_azurite(config: Config, persistence: Persistence) -> Supervisor:

@@ -163,7 +163,6 @@ def start_stack(config: Config, host: str = "127.0.0.1", port: int = 0, storage:
     tls, persistence = None, NOWHERE
     try:
         persistence = SqliteState(state) if state else NOWHERE
-        experiments.warm_up(config.document)  # while Azurite starts
         if starting is not None and (storage or persistence.persistent):  # not for this stack after all
             supervisor, starting = None, starting.supervisor.stop()
         if persistence.persistent:  # the saved config names the storage accounts Azurite must know
@@ -186,6 +185,7 @@ def start_stack(config: Config, host: str = "127.0.0.1", port: int = 0, storage:
         tls = local_tls(ca_bundle) if https else None
         emulator.ca_bundle = str(tls.ca_bundle) if tls else None
         app = create_app(emulator)
+        experiments.warm_up(config.document)  # while Azurite starts
         if starting is not None:
             _storage_started(starting, store, config)
         server = EmulatorServer(app, host, port, tls=tls).start()

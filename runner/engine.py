@@ -150,6 +150,9 @@ class Engine:
         self._by_trigger: dict[str, list] = {}
         from .activities import HANDLERS
         self.handlers = {**HANDLERS, **self.settings.stubs}
+        if getattr(self.settings.services, "sql", None):  # runs with SQL translate it on worker threads
+            from . import sql
+            sql.load_translator()
 
     # --- runs ---------------------------------------------------------------------------------------
 

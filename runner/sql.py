@@ -80,8 +80,16 @@ def translate(tsql: str) -> list[Statement]:
     """T-SQL text (one or more statements separated by ';') as SQLite statements."""
     if EXEC.match(tsql or "") and not re.search(r";\s*\S", tsql.strip().rstrip(";")):
         return [exec_call(tsql)]
-    from .sql_translate import statements  # sqlglot is imported by the first run that has SQL to translate
-    return statements(tsql)
+    return load_translator().statements(tsql)
+
+
+def load_translator():
+    """``runner.sql_translate`` (and sqlglot), imported by the first run that has SQL databases. The engine calls
+    this on the thread that builds it: an import on a worker thread can meet another thread's import under
+    pytest's assertion rewriting, which parses both modules with ``ast.parse`` at once, and CPython 3.11 can fail
+    that with "SystemError: AST constructor recursion depth mismatch"."""
+    from . import sql_translate
+    return sql_translate
 
 
 def normal_datetime(text: str) -> str | None:

@@ -8,7 +8,6 @@ A user plugs in their own as ``"experiment": {"callable": "package.module:functi
 from __future__ import annotations
 
 import importlib
-import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Union
 
@@ -89,9 +88,10 @@ def _builtin(name: str) -> Experiment:
 
 
 def warm_up(document: Mapping[str, Any]) -> None:
-    """Import the built-in experiments (numpy) in the background when a config's services use them, so that the
-    first job or scoring call does not pay for it and the server's first answer does not wait for it either."""
-    services = [s for ws in document.get("workspaces", []) for s in ws.get("webServices", [])]
-    if any("builtin" in (s.get("experiment") or {"builtin": ""}) for s in services):
-        threading.Thread(target=importlib.import_module, args=(f"{__name__}.builtin",), name="adfemu-warm-up",
-                         daemon=True).start()
+    """Import the built-in experiments (numpy) now, when a config has web services: the stack calls this while
+    Azurite starts, on its own thread, so that no job or scoring call pays for it. Not on a thread of its own: an
+    import there can meet another thread's import under pytest's assertion rewriting (which rewrites adfemu, a
+    pytest plugin), and CPython 3.11 can fail two ``ast.parse`` at once with "SystemError: AST constructor
+    recursion depth mismatch"."""
+    if any(ws.get("webServices") for ws in document.get("workspaces", [])):
+        importlib.import_module(f"{__name__}.builtin")

@@ -6,6 +6,7 @@ objects. Response values are always strings, whatever the column type.
 """
 from __future__ import annotations
 
+from itertools import chain
 from typing import Any
 
 from . import body_shapes, errors
@@ -66,13 +67,22 @@ def _column_table(value: Any, name: str) -> Table:
     columns = value.get("ColumnNames")
     if not isinstance(columns, list) or not all(isinstance(c, str) for c in columns):
         raise errors.InputParseError(f"input '{name}' needs ColumnNames as a list of strings", target=name)
+    values = value["Values"]
+    if _all_strings(values, len(columns)):  # what clients send: strings are kept as they are (``cell``)
+        return Table(list(columns), list(map(list, values)))
     rows = []
-    for i, row in enumerate(value["Values"]):
+    for i, row in enumerate(values):
         if not isinstance(row, list) or len(row) != len(columns) or any(isinstance(v, (dict, list)) for v in row):
             raise errors.InputParseError(f"row {i} of input '{name}' must list {len(columns)} scalar values",
                                          target=name)
         rows.append([cell(v) for v in row])
     return Table(list(columns), rows)
+
+
+def _all_strings(rows: list, width: int) -> bool:
+    """Every row a list of ``width`` strings, decided in C loops (10,000 rows in a few ms)."""
+    return (set(map(type, rows)) <= {list} and set(map(len, rows)) <= {width}
+            and set(map(type, chain.from_iterable(rows))) <= {str})
 
 
 def _rows_table(value: Any, name: str) -> Table:

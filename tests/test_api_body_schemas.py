@@ -5,6 +5,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from adfemu import schemas
@@ -59,3 +61,19 @@ def test_arm_webservice_schema_accepts_the_spec_examples_and_refuses_a_wrong_bod
               if isinstance(body, dict) and "properties" in body and "location" in body]
     assert all(not list(validator.iter_errors(body)) for body in bodies)
     assert list(validator.iter_errors({"location": "x", "properties": {"packageType": "Graph", "assets": []}}))
+
+
+_JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
+                     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+                         st.sampled_from(["Inputs", "Outputs", "GlobalParameters", "input1", "ColumnNames", "Values",
+                                          "ConnectionString", "RelativeLocation", "Resources", "Name", "Location",
+                                          "BaseLocation", "SasBlobToken", "x"]), inner, max_size=4),
+                     max_leaves=12)
+
+
+@pytest.mark.parametrize("name", ["aml-bes-submit", "aml-rrs-request", "aml-classic-patch"])
+@settings(max_examples=150, deadline=None)
+@given(body=_JSON)
+def test_the_fast_decider_agrees_with_the_explaining_validator(name, body):
+    """Request bodies are decided by jsonschema-rs and explained by jsonschema: both must agree."""
+    assert schemas.decider(name).is_valid(body) == (not list(schemas.validator(name).iter_errors(body)))

@@ -10,6 +10,7 @@ regression (LinearRegression). Scoring appends ``Scored Labels`` and, for classi
 """
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import Mapping
 
 import numpy as np
@@ -79,7 +80,7 @@ def score_table(model: ilearner.TrainedModel, table: Table) -> Table:
         return Table(columns + _scored_columns(model), [])
     x = features_matrix(table, model.features)
     est = model.estimator()
-    extra: list[list[str]] = [[cell(v) for v in _labels(est.predict(x))]]
+    extra: list[list[str]] = [list(map(cell, _labels(est.predict(x))))]
     columns.append("Scored Labels")
     if model.task == "classification":
         proba = est.predict_proba(x)
@@ -90,8 +91,8 @@ def score_table(model: ilearner.TrainedModel, table: Table) -> Table:
             for i, name in enumerate(model.classes):
                 columns.append(f'Scored Probabilities for Class "{name}"')
                 extra.append([cell(float(p)) for p in proba[:, i]])
-    rows = [row + [column[i] for column in extra] for i, row in enumerate(table.rows)]
-    return Table(columns, rows)
+    rows = list(map(list.__add__, table.rows, map(list, zip(*extra))))  # each row and its scores (C loops)
+    return Table(columns, rows, numeric=frozenset(model.features))  # features_matrix has read them as numbers
 
 
 def _scored_columns(model: ilearner.TrainedModel) -> list[str]:
@@ -120,9 +121,9 @@ def evaluation(model: ilearner.TrainedModel, x: np.ndarray, labels: list[str]) -
 
 def features_matrix(table: Table, features: list[str]) -> np.ndarray:
     index = [table.columns.index(f) for f in features]
-    try:
-        matrix = np.asarray([[float(row[i]) for i in index] for row in table.rows], dtype=float).reshape(
-            len(table.rows), len(index))
+    try:  # Python's float() on each cell, a column at a time in C loops; row-major as before (the same rounding)
+        columns = [list(map(float, map(itemgetter(i), table.rows))) for i in index]
+        matrix = np.ascontiguousarray(np.asarray(columns, dtype=float).T).reshape(len(table.rows), len(index))
     except (ValueError, OverflowError) as exc:
         raise InputMismatch(f"Error 0018: The feature columns must be numeric ({exc}).") from None
     if not np.isfinite(matrix).all():
@@ -149,7 +150,7 @@ def _as_floats(values: list[str]) -> np.ndarray | None:
 
 
 def _labels(values: np.ndarray) -> list:
-    return [v.item() if hasattr(v, "item") else v for v in values]
+    return values.tolist()  # numpy scalars as Python ones (as .item() gives them), other objects as they are
 
 
 BUILTINS = {"train": train, "score": score}

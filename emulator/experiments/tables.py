@@ -6,6 +6,7 @@ import io
 import math
 import re
 from dataclasses import dataclass
+from operator import itemgetter
 
 
 class TableError(ValueError):
@@ -16,6 +17,7 @@ class TableError(ValueError):
 class Table:
     columns: list[str]
     rows: list[list[str]]
+    numeric: frozenset[str] = frozenset()  # columns already known to hold a finite number in every row
 
     def column(self, name: str) -> list[str]:
         index = self.columns.index(name)
@@ -23,28 +25,42 @@ class Table:
 
     def column_types(self) -> list[str]:
         """.NET type names per column, as AML reports them in ``ColumnTypes``."""
-        return [infer_type([row[i] for row in self.rows]) for i in range(len(self.columns))]
+        return [infer_type(list(map(itemgetter(i), self.rows)), numeric=name in self.numeric)
+                for i, name in enumerate(self.columns)]
 
 
-def infer_type(values: list[str]) -> str:
-    present = [v for v in values if v != ""]
+def infer_type(values: list[str], numeric: bool = False) -> str:
+    """``numeric``: every value is known to be a finite number (the features a model scored), so only Int32 or
+    Double is left to decide."""
+    present = values if numeric else list(filter(None, values))  # the non-empty cells
     if not present:
         return "String"
-    if all(v.lower() in ("true", "false") for v in present):
+    if not numeric and all(v.lower() in ("true", "false") for v in present):
         return "Boolean"
-    if all(_is_int(v) for v in present):
+    if _all(int, present):
         return "Int32"
-    if all(_is_float(v) for v in present):
+    if numeric or _all_floats(present):
         return "Double"
     return "String"
 
 
-def _is_int(value: str) -> bool:
+def _all(parse, values: list[str]) -> bool:
+    """Whether ``parse`` takes every value (a C loop: 10,000 cells in about a millisecond)."""
     try:
-        int(value)
-    except ValueError:
+        list(map(parse, values))
+    except (ValueError, TypeError):
         return False
     return True
+
+
+def _all_floats(values: list[str]) -> bool:
+    """``_is_float`` of every value; all finite numbers decided in C loops, anything else value by value."""
+    try:
+        if all(map(math.isfinite, map(float, values))):
+            return True
+    except (ValueError, TypeError):
+        return False
+    return all(map(_is_float, values))
 
 
 def _is_float(value: str) -> bool:

@@ -412,6 +412,7 @@ def _start(factories, config, https, storage, lenient, host, port, secrets, stat
     from adfemu.emulator.config import ConfigError, from_document, load as load_config, merged
     from adfemu.emulator.persistence import StateError
     from adfemu.emulator.server import start_stack
+    from adfemu.runner import activities  # noqa: F401  (the engine's; imported while Azurite starts)
 
     chosen = Settings().replace(secrets=dict(secrets or {}), **settings)
     loaded = [f if isinstance(f, Factory) else load(f, secrets=chosen.secrets) for f in factories]

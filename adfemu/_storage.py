@@ -11,7 +11,7 @@ from typing import IO, Union
 from azure.core.exceptions import AzureError, HttpResponseError, ResourceExistsError, ResourceNotFoundError
 from azure.storage.blob import BlobServiceClient
 
-from adfemu.emulator.azurite import DEV_ACCOUNT, DEV_KEY
+from adfemu.emulator.azurite import DEV_ACCOUNT, DEV_KEY, connection_string
 
 from ._errors import StorageError
 
@@ -50,8 +50,7 @@ class Storage:
 
     def connection_string(self, account: str | None = None) -> str:
         account = account or DEV_ACCOUNT
-        return (f"DefaultEndpointsProtocol=http;AccountName={account};AccountKey={self._key(account)};"
-                f"BlobEndpoint={self.url}/{account};")
+        return connection_string(self.url, account, self._key(account))
 
     def client(self, account: str | None = None) -> BlobServiceClient:
         account = account or DEV_ACCOUNT

@@ -78,7 +78,6 @@ def serve(config_path: str | None, factory_path: str | None, host: str, port: in
 def _start_serving(config_path, factory_path, host, port, storage, https, ca_file, state, starting):
     """(the stack, the factory or None), or a one-line error."""
     import adfemu
-    from adfemu import Environment  # noqa: F401  (the banner's; imported while Azurite starts)
     from adfemu.emulator.config import ConfigError, load
     from adfemu.emulator.server import start_stack
 
@@ -101,25 +100,20 @@ def _start_serving(config_path, factory_path, host, port, storage, https, ca_fil
 
 
 def _serve_until_stopped(stack, factory, data, state) -> None:
-    import adfemu
-    from adfemu import run_command
-    from adfemu.emulator.azurite import DEV_ACCOUNT
+    from adfemu.emulator.azurite import DEV_ACCOUNT, DEV_KEY, connection_string
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
-        accounts = stack.emulator.config.storage_accounts  # with --state: the saved ones too
-        env = adfemu.Environment(stack.url, stack.emulator.store.azurite_url, ca_bundle=stack.ca_bundle)
-        env.storage.keys.update(accounts)
-        try:
-            run_command.upload_data(env, data, factory.storage_account if factory else (lambda: DEV_ACCOUNT))
-        except adfemu.AdfemuError as exc:
-            raise click.ClickException(str(exc)) from None
+        accounts = {DEV_ACCOUNT: DEV_KEY, **stack.emulator.config.storage_accounts}  # with --state: the saved too
+        storage_url = stack.emulator.store.azurite_url
+        if data:
+            _upload(stack, factory, data, accounts)
         click.echo(f"adfemu emulator listening on {stack.url}")
-        click.echo(f"storage: {stack.emulator.store.azurite_url}"
-                   + (" (started by adfemu)" if stack.azurite else " (given with --storage)"))
-        for account in [DEV_ACCOUNT, *sorted(accounts)]:
-            click.echo(f"storage connection string ({account}): {env.connection_string(account)}")
+        click.echo(f"storage: {storage_url}" + (" (started by adfemu)" if stack.azurite else " (given with --storage)"))
+        for account in [DEV_ACCOUNT, *sorted(set(accounts) - {DEV_ACCOUNT})]:
+            text = connection_string(storage_url, account, accounts[account])
+            click.echo(f"storage connection string ({account}): {text}")
         if stack.ca_bundle:
             click.echo(f"CA bundle: {stack.ca_bundle}   (trust it: REQUESTS_CA_BUNDLE or connection_verify)")
         if stack.state.persistent:
@@ -134,6 +128,21 @@ def _serve_until_stopped(stack, factory, data, state) -> None:
     finally:
         stack.close()
         click.echo("adfemu stopped")
+
+
+def _upload(stack, factory, data: tuple[str, ...], accounts: dict[str, str]) -> None:
+    """``serve --data``: the folders into the emulated storage (the harness's storage client, imported only then:
+    the runner's imports would slow every start)."""
+    import adfemu
+    from adfemu import run_command
+    from adfemu.emulator.azurite import DEV_ACCOUNT
+
+    env = adfemu.Environment(stack.url, stack.emulator.store.azurite_url, ca_bundle=stack.ca_bundle)
+    env.storage.keys.update(accounts)
+    try:
+        run_command.upload_data(env, data, factory.storage_account if factory else (lambda: DEV_ACCOUNT))
+    except adfemu.AdfemuError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def _provisioned(factory):

@@ -5,7 +5,10 @@ from __future__ import annotations
 import sys
 import textwrap
 
-from adfemu.schemas.entities import Finding
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # jsonschema comes with it: not before Azurite is spawned
+    from adfemu.schemas.entities import Finding
 
 from .progress import _width
 

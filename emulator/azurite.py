@@ -26,8 +26,6 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -61,6 +59,11 @@ DEV_ACCOUNT = "devstoreaccount1"
 DEV_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 _LISTENING = re.compile(r"successfully listens on (https?://[^\s]+)")
 _START_TIMEOUT = 60.0
+
+
+def connection_string(url: str, account: str, key: str) -> str:
+    """The connection string of ``account`` on the Azurite at ``url`` (its path-style blob endpoint)."""
+    return f"DefaultEndpointsProtocol=http;AccountName={account};AccountKey={key};BlobEndpoint={url}/{account};"
 
 
 class AzuriteError(RuntimeError):
@@ -270,9 +273,7 @@ class Azurite:
             self._workdir = None
 
     def connection_string(self, account: str = DEV_ACCOUNT) -> str:
-        key = DEV_KEY if account == DEV_ACCOUNT else self.accounts[account]
-        return (f"DefaultEndpointsProtocol=http;AccountName={account};AccountKey={key};"
-                f"BlobEndpoint={self.url}/{account};")
+        return connection_string(self.url, account, DEV_KEY if account == DEV_ACCOUNT else self.accounts[account])
 
     def __enter__(self) -> "Azurite":
         return self.start()
@@ -449,6 +450,8 @@ def wait_until_answers(url: str, timeout: float = 10.0) -> None:
 
 def answers(url: str, timeout: float = 2.0) -> bool:
     """True when the storage service at ``url`` gives any HTTP response."""
+    import urllib.error  # imported once Azurite is spawned: http, email and ssl come with it (30 ms)
+    import urllib.request
     try:
         urllib.request.urlopen(f"{url}/{DEV_ACCOUNT}?comp=list", timeout=timeout)
     except urllib.error.HTTPError:

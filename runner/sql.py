@@ -87,7 +87,7 @@ def load_translator():
     """``runner.sql_translate`` (and sqlglot), imported by the first run that has SQL databases. The engine calls
     this on the thread that builds it: an import on a worker thread can meet another thread's import under
     pytest's assertion rewriting, which parses both modules with ``ast.parse`` at once, and CPython 3.11 can fail
-    that with "SystemError: AST constructor recursion depth mismatch"."""
+    that with "SystemError: AST constructor recursion depth mismatch" (pytest-dev/pytest#10763)."""
     from . import sql_translate
     return sql_translate
 

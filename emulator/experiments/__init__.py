@@ -92,6 +92,6 @@ def warm_up(document: Mapping[str, Any]) -> None:
     Azurite starts, on its own thread, so that no job or scoring call pays for it. Not on a thread of its own: an
     import there can meet another thread's import under pytest's assertion rewriting (which rewrites adfemu, a
     pytest plugin), and CPython 3.11 can fail two ``ast.parse`` at once with "SystemError: AST constructor
-    recursion depth mismatch"."""
+    recursion depth mismatch" (pytest-dev/pytest#10763)."""
     if any(ws.get("webServices") for ws in document.get("workspaces", [])):
         importlib.import_module(f"{__name__}.builtin")

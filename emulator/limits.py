@@ -17,6 +17,11 @@ MAX_JOURNAL_BODY = 64 * 1024  # bytes of each request body the journal keeps
 CONNECTION_LIMIT = 1000  # open client connections at once (waitress' default, 100, let idle pools starve)
 CHANNEL_TIMEOUT = 60  # seconds a connection may sit idle (or send nothing of a request) before it is closed
 CLEANUP_INTERVAL = 10  # seconds between waitress' checks for idle connections
+# Bodies the APIs accept (and answers of about their size) stay in memory: waitress' defaults (512 KiB in, 1 MiB
+# out) spooled a 10,000-row scoring request and its answer to temporary files. Larger bodies are still spooled
+# (and refused with 413); reads of 64 KiB instead of 8 KiB.
+WAITRESS_BUFFERS = {"inbuf_overflow": MAX_REQUEST_BYTES, "outbuf_overflow": 2 * MAX_REQUEST_BYTES,
+                    "recv_bytes": 65536}
 
 
 def short(value: object, limit: int = ECHO_CHARS) -> str:

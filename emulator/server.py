@@ -22,7 +22,7 @@ from .app import Emulator, create_app
 from .azurite import DEV_ACCOUNT, Azurite, Starting, Supervisor, wait_until_answers
 from . import experiments
 from .config import Config
-from .limits import CHANNEL_TIMEOUT, CLEANUP_INTERVAL, CONNECTION_LIMIT, SERVER_MAX_BODY
+from .limits import CHANNEL_TIMEOUT, CLEANUP_INTERVAL, CONNECTION_LIMIT, SERVER_MAX_BODY, WAITRESS_BUFFERS
 from .persistence import NOWHERE, Persistence, SqliteState
 from .restore import saved_config
 from .storage import BlobStore, parse_connection_string
@@ -61,7 +61,8 @@ class EmulatorServer:
             self._server = waitress.create_server(
                 app, host=host, port=port, threads=threads, ident="adfemu", clear_untrusted_proxy_headers=True,
                 connection_limit=CONNECTION_LIMIT, channel_timeout=channel_timeout,
-                cleanup_interval=cleanup_interval, asyncore_use_poll=True, max_request_body_size=SERVER_MAX_BODY)
+                cleanup_interval=cleanup_interval, asyncore_use_poll=True, max_request_body_size=SERVER_MAX_BODY,
+                **WAITRESS_BUFFERS)
             self.port = self._server.effective_port
         self._thread: threading.Thread | None = None
 

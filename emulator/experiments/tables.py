@@ -5,7 +5,7 @@ import csv
 import io
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from operator import itemgetter
 
 
@@ -17,7 +17,8 @@ class TableError(ValueError):
 class Table:
     columns: list[str]
     rows: list[list[str]]
-    numeric: frozenset[str] = frozenset()  # columns already known to hold a finite number in every row
+    # columns already known to hold a finite number in every row: a hint for column_types, not part of the data
+    numeric: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
 
     def column(self, name: str) -> list[str]:
         index = self.columns.index(name)
@@ -37,17 +38,17 @@ def infer_type(values: list[str], numeric: bool = False) -> str:
         return "String"
     if not numeric and all(v.lower() in ("true", "false") for v in present):
         return "Boolean"
-    if _all(int, present):
+    if _all_ints(present):
         return "Int32"
     if numeric or _all_floats(present):
         return "Double"
     return "String"
 
 
-def _all(parse, values: list[str]) -> bool:
-    """Whether ``parse`` takes every value (a C loop: 10,000 cells in about a millisecond)."""
+def _all_ints(values: list[str]) -> bool:
+    """Whether ``int()`` takes every value (a C loop: 10,000 cells in about a millisecond)."""
     try:
-        list(map(parse, values))
+        list(map(int, values))
     except (ValueError, TypeError):
         return False
     return True

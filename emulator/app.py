@@ -28,6 +28,7 @@ from .jobs import JobRunner
 from .limits import MAX_REQUEST_BYTES
 from .persistence import NOWHERE, Persistence
 from .restore import restore, saved_config
+from .routing import EmulatorFlask
 from .storage import BlobStore, StorageUnavailable
 
 log = logging.getLogger("adfemu.emulator")
@@ -132,7 +133,7 @@ class Emulator:
 
 
 def create_app(emulator: Emulator) -> Flask:
-    app = Flask("adfemu.emulator", static_folder=None)  # no static files: one route less to match
+    app = EmulatorFlask("adfemu.emulator", static_folder=None)  # no static files: one route less to match
     app.extensions["adfemu"] = emulator
     app.json.sort_keys = False
     app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES  # a body without Content-Length is cut off while read
@@ -179,6 +180,9 @@ def _record(emulator: Emulator, req, response) -> None:
 
 def _refuse_large_bodies():
     """413 in the API's own envelope for a declared Content-Length over the limit, before anything reads it."""
+    declared = request.environ.get("CONTENT_LENGTH")  # what ``request.content_length`` parses, read directly
+    if not declared:
+        return None
     size = request.content_length
     if size is not None and size > MAX_REQUEST_BYTES:
         return _too_large(size)

@@ -6,7 +6,8 @@ emulator), and Flask asks ``inspect`` whether each hook and view is a coroutine 
 4 µs each, three times a request). Both answers depend only on what is asked:
 
 - A successful match depends only on the method and the path: the app uses no host or subdomain matching, no
-  ``redirect_defaults`` and no ``redirect_to``, and its converters are the default string/path ones. So a match is
+  ``redirect_defaults`` and no ``redirect_to``, and its converters (string, path, any, ARM's case-insensitive keyword)
+  turn text into the same text. So a match is
   remembered per (``REQUEST_METHOD``, ``PATH_INFO``), at most ``REMEMBERED_ROUTES`` of them (then it starts
   again). A miss, and anything that raises (404, 405, a slash redirect), goes to werkzeug as before, every time.
 - Whether a function is a coroutine function does not change, so ``ensure_sync``'s answer is remembered per

@@ -21,7 +21,7 @@ from .conftest import FIXTURES
 from .helpers import TRAIN_CSV, TRAINING, TRAINING_KEY, upload
 
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
-PLACEHOLDER = re.compile(r"<(?:(\w+):)?\w+>")
+PLACEHOLDER = re.compile(r"<(?:(\w+)(?:\(([^)]*)\))?:)?\w+>")  # <name>, <path:name>, <keyword("a", "b"):name>
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +42,7 @@ def _outcome(match) -> tuple:
         return type(exc).__name__, getattr(exc, "new_url", None), sorted(getattr(exc, "valid_methods", None) or [])
 
 
-segment = st.text(st.sampled_from("abcXYZ019-_.~%é "), max_size=6)
+segment = st.text(st.sampled_from("abcXYZ019-_.~%é "), min_size=1, max_size=6)  # empty ones: the doubled slash
 
 
 @st.composite
@@ -50,10 +50,18 @@ def requests_for_rules(draw, rules: list[str]):
     """A path made from one of the app's own rules (each placeholder filled, ``path`` ones with slashes), or a
     path no rule has; with a method and sometimes a trailing or doubled slash."""
     template = draw(st.sampled_from(rules + ["/nothing/<x>"]))
-    path = PLACEHOLDER.sub(lambda m: draw(st.lists(segment, min_size=1, max_size=3).map("/".join)
-                                          if m.group(1) == "path" else segment), template)
-    path = draw(st.sampled_from([path, path + "/", path.replace("/", "//", 1)]))
+    path = PLACEHOLDER.sub(lambda m: draw(_filling(*m.groups())), template)
+    path = draw(st.sampled_from([path, path + "/", path[0] + path[1:].replace("/", "//", 1)]))
     return draw(st.sampled_from(METHODS)), path
+
+
+def _filling(converter: str | None, arguments: str | None) -> st.SearchStrategy[str]:
+    if converter == "path":
+        return st.lists(segment, min_size=1, max_size=3).map("/".join)
+    if arguments:  # any(workspaces, subscriptions), keyword("resourceGroups", ...): a word in some case, or not
+        words = re.findall(r"\w+", arguments)
+        return st.sampled_from(words).flatmap(lambda w: st.sampled_from([w, w.upper(), w.lower()])) | segment
+    return segment
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import tracemalloc
 from datetime import datetime, timezone
 
 import pytest
@@ -306,6 +307,22 @@ def test_foreach_parallel_respects_batch_count_and_gives_each_item_once(stubs):
     assert stubs.max_active == 2, "at most batchCount iterations in progress (and they do run in parallel)"
     assert sorted(stubs.values) == [1, 2, 3, 4, 5]
     assert len(runs(record, "Body")) == 5
+
+
+def test_a_long_parallel_foreach_holds_little_beyond_its_records_at_its_peak():
+    """Memory stays flat: the engine hands the pool batchCount iterations at a time. Handing it all 1,500 at once
+    (``pool.map``) kept a queued future per item, about 2.5 MiB more at the peak; with batches, about 0.6."""
+    each = for_each("Each", "@range(0, 1500)", [activity("Inner", "Noop")], batchCount=50)
+    engine = Engine(Definitions(pipelines={"p": {"name": "p", "properties": {"activities": [each]}}}),
+                    Settings(time_scale=0.0, stubs={"Noop": lambda call: {}}))
+    tracemalloc.start()
+    try:
+        record = engine.run("p")
+        kept, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert record.status == S and len(runs(record, "Inner")) == 1500
+    assert peak - kept < 1.2 * 2**20, f"{(peak - kept) / 2**20:.1f} MiB above what the run keeps"
 
 
 def test_foreach_sequential_runs_in_order(stubs):

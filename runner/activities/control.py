@@ -5,8 +5,8 @@ import itertools
 import json
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait as wait_for
+from typing import Any, Callable
 
 from ..engine import FAILED, SUCCEEDED, ActivityError, Call, _seconds
 
@@ -103,11 +103,30 @@ def for_each(call: Call) -> dict:
         for index, item in enumerate(items):
             iteration(index, item)
     else:
-        with ThreadPoolExecutor(max_workers=max(1, batch), thread_name_prefix="foreach") as pool:
-            list(pool.map(iteration, range(len(items)), items))
+        _in_batches(iteration, items, max(1, batch))
     if FAILED in statuses:
         raise ActivityError(f"{statuses.count(FAILED)} of {len(items)} iteration(s) failed.", "ActivityFailed")
     return {}
+
+
+def _in_batches(work: Callable[[int, Any], None], items: list, batch: int) -> None:
+    """``work(index, item)`` for each item, in the items' order, ``batch`` at a time. Only ``batch`` iterations are
+    handed to the pool at once: a ForEach over 10,000 items keeps 50 pending, not 10,000 queued futures."""
+    errors: list[BaseException] = []
+
+    def settle(done: set[Future]) -> None:
+        errors.extend(e for e in (f.exception() for f in done) if e is not None)
+
+    with ThreadPoolExecutor(max_workers=batch, thread_name_prefix="foreach") as pool:
+        pending: set[Future] = set()
+        for index, item in enumerate(items):
+            if len(pending) >= batch:
+                done, pending = wait_for(pending, return_when=FIRST_COMPLETED)
+                settle(done)
+            pending.add(pool.submit(work, index, item))
+        settle(wait_for(pending).done)
+    if errors:  # as pool.map did: every iteration ran, then an error (the first to happen) surfaces
+        raise errors[0]
 
 
 def until(call: Call) -> dict:

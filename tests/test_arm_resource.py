@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import copy
 import re
+import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
@@ -559,6 +561,26 @@ def test_subscription_id_matches_case_insensitively(slow_arm):  # subscription
         assert body["id"] == stored
         listed = _ok(slow_arm.request("GET", f"/subscriptions/{sub}/providers/{TYPE}", token))
         assert [item["id"] for item in listed["value"]] == [stored]
+
+
+def test_gets_answer_while_a_patch_waits_for_its_model(arm, model_blobs):
+    """No storage I/O under the resource manager's lock: while a PATCH's model read is held up 4 s by a storage
+    latency fault, GETs of the same web service answer at once (under the lock they would wait for the read)."""
+    token = arm.token()
+    faults = f"{arm.url}/_emulator/faults"
+    rule = {"api": "storage", "operation": "read", "count": 1, "effect": {"type": "latency", "ms": 4000}}
+    assert requests.post(faults, json={"rules": [rule]}, verify=arm.ca_bundle).status_code == 200
+    uri = _cloud_url(model_blobs, "rows150.ilearner") + "?" + _read_sas(model_blobs, "rows150.ilearner")
+    with ThreadPoolExecutor(1) as pool:
+        patch = pool.submit(_patch_model, arm, token, {"uri": uri})
+        deadline_poll(lambda: requests.get(faults, verify=arm.ca_bundle).json()["rules"][0]["fired"], 10)
+        began = time.monotonic()
+        for _ in range(3):
+            assert _get(arm, token)["name"] == ARM_WS
+        answered = time.monotonic() - began
+        still_reading = not patch.done()
+        _ok(patch.result())
+    assert still_reading and answered < 2, f"3 GETs took {answered:.2f} s while the model read took 4 s"
 
 
 # --- 14: a model that cannot be loaded --------------------------------------------------------------

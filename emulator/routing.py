@@ -6,12 +6,13 @@ emulator), and Flask asks ``inspect`` whether each hook and view is a coroutine 
 4 µs each, three times a request). Both answers depend only on what is asked:
 
 - A successful match depends only on the method and the path: the app uses no host or subdomain matching, no
-  ``redirect_defaults`` and no ``redirect_to``, and its converters (string, path, any, ARM's case-insensitive keyword)
-  turn text into the same text. So a match is
-  remembered per (``REQUEST_METHOD``, ``PATH_INFO``), at most ``REMEMBERED_ROUTES`` of them (then it starts
-  again). A miss, and anything that raises (404, 405, a slash redirect), goes to werkzeug as before, every time.
+  ``redirect_defaults`` and no ``redirect_to``, and its converters (string, path, any, ARM's case-insensitive
+  keyword) turn text into the same text. So a match is remembered per (``REQUEST_METHOD``, ``PATH_INFO``), at most
+  ``REMEMBERED`` of them. A miss, and anything that raises (404, 405, a slash redirect), goes to werkzeug as
+  before, every time. With trusted hosts, host or subdomain matching configured, werkzeug matches every time.
 - Whether a function is a coroutine function does not change, so ``ensure_sync``'s answer is remembered per
-  function (the app's views and hooks are a fixed set).
+  function, at most ``REMEMBERED`` of them too: the app's views and hooks are a fixed set, but Flask also asks
+  about per-request functions (``after_this_request``, class-based views' bound methods).
 
 Both overrides are the hooks Flask documents for this (``create_url_adapter``, ``ensure_sync``).
 """
@@ -22,7 +23,14 @@ from typing import Any, Callable
 from flask import Flask
 from werkzeug.routing import MapAdapter, Rule
 
-REMEMBERED_ROUTES = 4096
+REMEMBERED = 4096  # routes, and functions: then it starts again rather than track use
+
+
+def _keep(table: dict, key, value):
+    if len(table) >= REMEMBERED:
+        table.clear()
+    table[key] = value
+    return value
 
 
 class EmulatorFlask(Flask):
@@ -32,15 +40,14 @@ class EmulatorFlask(Flask):
         self._sync: dict[Callable, Callable] = {}
 
     def create_url_adapter(self, request) -> MapAdapter | _RememberingAdapter | None:
-        if request is None or self.config["TRUSTED_HOSTS"] is not None or self.url_map.host_matching:
+        if (request is None or self.config.get("TRUSTED_HOSTS") is not None or self.url_map.host_matching
+                or self.subdomain_matching):  # matches that depend on more than method and path: werkzeug's own
             return super().create_url_adapter(request)
         return _RememberingAdapter(self, request)
 
     def ensure_sync(self, func: Callable) -> Callable:
         found = self._sync.get(func)
-        if found is None:
-            found = self._sync[func] = super().ensure_sync(func)
-        return found
+        return found if found is not None else _keep(self._sync, func, super().ensure_sync(func))
 
     def _bound(self, request) -> MapAdapter:
         return super().create_url_adapter(request)
@@ -67,10 +74,7 @@ class _RememberingAdapter:
         routes = self._app._routes
         found = routes.get(key)
         if found is None:
-            found = self._bound().match(return_rule=True, query_args=query_args)  # raises as werkzeug does
-            if len(routes) >= REMEMBERED_ROUTES:
-                routes.clear()  # bounded: start again rather than track use
-            routes[key] = found
+            found = _keep(routes, key, self._bound().match(return_rule=True, query_args=query_args))  # or raises
         rule, args = found
         return rule, dict(args)  # the view's copy: nothing it does changes what is remembered
 

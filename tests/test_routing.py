@@ -87,12 +87,14 @@ def test_what_a_view_does_to_its_arguments_is_not_remembered(app):
     assert app.create_url_adapter(request()).match(return_rule=True) == (rule, {})
 
 
-def test_remembered_routes_are_bounded(app, monkeypatch):
-    monkeypatch.setattr(routing, "REMEMBERED_ROUTES", 5)
+def test_remembered_routes_and_functions_are_bounded(app, monkeypatch):
+    monkeypatch.setattr(routing, "REMEMBERED", 5)
     for n in range(12):
         environ = EnvironBuilder(path=f"/workspaces/ws/services/ep/jobs/job{n}").get_environ()
         app.create_url_adapter(app.request_class(environ)).match(return_rule=True)
-        assert len(app._routes) <= 5
+        per_request = lambda response: response  # noqa: E731 (as after_this_request makes one per request)
+        assert app.ensure_sync(per_request) is per_request
+        assert len(app._routes) <= 5 and len(app._sync) <= 5
 
 
 def test_a_polled_job_url_still_answers_405_and_404_in_the_aml_envelope(aml, blobs):

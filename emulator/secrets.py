@@ -91,18 +91,25 @@ class Redactor:
         if not text or (prechecks and text in self._clean):
             return text
         decoded, starts = _decode(text)
-        spans = _known_spans(decoded, self._candidates(decoded) if prechecks else self.needles)
-        for pattern in _shapes(decoded) if prechecks else [p for p, _ in _SHAPES]:
-            spans += [m.span("secret") for m in pattern.finditer(decoded) if m.end("secret") > m.start("secret")]
+        spans = self._spans(decoded, prechecks)
+        if starts is not None:  # found in the decoded text, masked where it is written; and as written: a "%" or
+            # "\" just before a value that starts with hex digits ("%AAAA...") is not an escape of it
+            spans = [(starts[a], starts[b] if b < len(starts) else len(text)) for a, b in spans]
+            spans += self._spans(text, prechecks)
         if not spans:
             if len(text) <= CLEAN_TEXT_CHARS:
                 if len(self._clean) >= CLEAN_TEXTS:
                     self._clean = set()  # bounded: start again rather than track use
                 self._clean.add(text)
             return text
-        if starts is not None:
-            spans = [(starts[a], starts[b] if b < len(starts) else len(text)) for a, b in spans]
         return _masked(text, spans)
+
+    def _spans(self, text: str, prechecks: bool) -> list[tuple[int, int]]:
+        """Where the known values and the secrets of known shapes are in ``text``."""
+        spans = _known_spans(text, self._candidates(text) if prechecks else self.needles)
+        for pattern in _shapes(text) if prechecks else [p for p, _ in _SHAPES]:
+            spans += [m.span("secret") for m in pattern.finditer(text) if m.end("secret") > m.start("secret")]
+        return spans
 
     def _candidates(self, text: str) -> Iterable[tuple[str, bool]]:
         """The needles that may occur in ``text``: all of them for a long text, else those whose first ``GRAM``

@@ -377,8 +377,13 @@ def wrong_type_mutation(docs: list[Doc], doc: Doc, ptr: str, new: Any) -> Mutati
                     _token(new), frozenset(extra))
 
 
+SECRET_TYPES = {"SecureString", "AzureKeyVaultSecret"}
+
+
 def wrong_values(doc: Doc, ptr: str, value: Any, acts: list[Act]) -> list[Any]:
     kind = type(value) if type(value) in WRONG_VALUES else str
+    if isinstance(value, dict) and value.get("type") in SECRET_TYPES:  # a string there is a secret in clear text:
+        return [v for v in WRONG_VALUES[kind] if not isinstance(v, str)]  # read as a SecureString, with a warning
     return list(WRONG_VALUES[kind])
 
 

@@ -10,7 +10,8 @@ Targets (issue 16), each a ratio against its baseline in the same run:
 ``python -X importtime`` of the same ``serve`` (up to its first answer) and ``run`` gives the import cost and the
 heavy packages each imports. ``ADFEMU_BENCH_COMPARE=/path/to/other/checkout/.venv/bin/python`` adds the same
 figures for another checkout (an older commit: the before/after of benchmarks/RESULTS.md), measured in the same
-alternation. ``ADFEMU_BENCH_STARTS`` sets the number of rounds (default 5).
+alternation. ``ADFEMU_BENCH_STARTS`` sets the number of rounds (default 11: with 5, the serve ratio moved between
+1.05 and 1.31 from one run to the next on 2 shared cores, as Azurite's own start varies by half a second).
 """
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ from pathlib import Path
 from adfemu.emulator.azurite import find_azurite_blob
 
 ROOT = Path(__file__).resolve().parent.parent
-ROUNDS = int(os.environ.get("ADFEMU_BENCH_STARTS", "5"))
+ROUNDS = int(os.environ.get("ADFEMU_BENCH_STARTS", "11"))
 SERVE_TARGET, RUN_TARGET = 1.2, 1.3
 HEAVY = ("numpy", "sklearn", "scipy", "sqlglot", "pyarrow", "azure.storage.blob", "azure.identity", "lxml",
          "elementpath", "rich", "flask", "cryptography")

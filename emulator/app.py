@@ -180,8 +180,7 @@ def _record(emulator: Emulator, req, response) -> None:
 
 def _refuse_large_bodies():
     """413 in the API's own envelope for a declared Content-Length over the limit, before anything reads it."""
-    declared = request.environ.get("CONTENT_LENGTH")  # what ``request.content_length`` parses, read directly
-    if not declared:
+    if not request.environ.get("CONTENT_LENGTH"):  # no declared length (a GET, a chunked body): nothing to parse
         return None
     size = request.content_length
     if size is not None and size > MAX_REQUEST_BYTES:

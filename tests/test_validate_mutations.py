@@ -40,6 +40,7 @@ from hypothesis import strategies as st
 from adfemu.runner.factory import load_paths
 from adfemu.schemas.adf import validate_factory
 from adfemu.schemas.entities import Entity, Factory, Finding
+from adfemu.schemas.expression_checks import SECRET_TYPES
 
 # ------------------------------------------------------------------------------------------------ the factory
 
@@ -375,9 +376,6 @@ def wrong_type_mutation(docs: list[Doc], doc: Doc, ptr: str, new: Any) -> Mutati
     return Mutation("wrong-type", f"{doc.stem}{ptr} = {new!r}", doc.stem, frozenset({ptr}),
                     frozenset({"ADF-E-SCHEMA"}), _mutate(doc.stem, lambda v: put(v, ptr, copy.deepcopy(new))),
                     _token(new), frozenset(extra))
-
-
-SECRET_TYPES = {"SecureString", "AzureKeyVaultSecret"}
 
 
 def wrong_values(doc: Doc, ptr: str, value: Any, acts: list[Act]) -> list[Any]:

@@ -36,22 +36,34 @@ log = logging.getLogger(__name__)
 # asks Linux for SIGTERM when the thread that started it ends (PR_SET_PDEATHSIG), and quits if that happened
 # already. This is done here, not in a ``preexec_fn``: a fork of a process whose other threads are importing
 # modules can deadlock there on the import lock (adfemu imports while Azurite starts), and without a
-# ``preexec_fn`` Python can spawn with vfork. Its exit status is Azurite's (128+N when Azurite was killed by
-# signal N); if the guard itself is killed, Azurite gets SIGKILL (never left behind).
+# ``preexec_fn`` Python can spawn with vfork. The guard is one-threaded, so it forks and execs Azurite itself
+# (importing ``subprocess`` would add a third to its start, and Azurite waits for it). Its exit status is
+# Azurite's (128+N when Azurite was killed by signal N); if the guard itself is killed, Azurite gets SIGKILL
+# (never left behind).
 _GUARD = r"""
-import ctypes, os, signal, subprocess, sys
+import ctypes, os, signal, sys
 libc = ctypes.CDLL(None)
 libc.prctl(1, signal.SIGTERM)
 if os.getppid() != int(sys.argv[1]):
     sys.exit(1)
-child = subprocess.Popen(sys.argv[2:], preexec_fn=lambda: libc.prctl(1, signal.SIGKILL))
+guard = os.getpid()
+child = os.fork()
+if child == 0:
+    try:
+        libc.prctl(1, signal.SIGKILL)
+        if os.getppid() == guard:
+            os.execv(sys.argv[2], sys.argv[2:])
+    except OSError as exc:
+        os.write(2, f"cannot run {sys.argv[2]}: {exc.strerror}\n".encode())
+    finally:
+        os._exit(127)
 def forward(*_):
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    child.send_signal(signal.SIGTERM)
+    os.kill(child, signal.SIGTERM)
 signal.signal(signal.SIGTERM, forward)
 signal.signal(signal.SIGINT, forward)
-code = child.wait()
+code = os.waitstatus_to_exitcode(os.waitpid(child, 0)[1])
 sys.exit(128 - code if code < 0 else code)
 """
 
@@ -94,7 +106,7 @@ def find_azurite_blob() -> str:
     if explicit:
         if not Path(explicit).exists():
             raise AzuriteError(f"ADFEMU_AZURITE names {explicit}, which does not exist")
-        return explicit
+        return str(Path(explicit).absolute())  # Azurite runs in its own working folder
     for start in (Path.cwd(), Path(__file__).resolve().parent):
         for folder in (start, *start.parents):
             candidate = folder / "node_modules" / ".bin" / "azurite-blob"

@@ -88,6 +88,16 @@ def test_start_failures_are_one_line_naming_the_cause(tmp_path, monkeypatch):
         Azurite().start(timeout=5)
     monkeypatch.delenv("ADFEMU_AZURITE")
 
+    not_executable = tmp_path / "azurite-blob"
+    not_executable.write_text("#!/bin/sh\n")
+    not_executable.chmod(0o644)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ADFEMU_AZURITE", "azurite-blob")  # relative to where adfemu runs, not to Azurite's folder
+    with pytest.raises(AzuriteError, match=rf"^Azurite exited before listening: cannot run {tmp_path}/azurite-blob: "
+                                           r"Permission denied$"):
+        Azurite().start(timeout=5)
+    monkeypatch.undo()
+
     real = module.find_azurite_blob()
     monkeypatch.setenv("PATH", str(tmp_path))  # no node on PATH
     with pytest.raises(AzuriteError, match=r"^Node.js is not installed \(azurite-blob needs `node` on PATH"):

@@ -1,5 +1,6 @@
 """Start-up benchmarks: cold starts of Azurite alone, ``adfemu serve`` and a zero-config ``adfemu run`` of the
-seed, each a new process, alternating so that load from elsewhere on the machine hits all three alike.
+seed, each a new process (the ``adfemu`` program of the checkout's environment, as a user runs it), alternating
+so that load from elsewhere on the machine hits all three alike.
 
 Targets (issue 16), each a ratio against its baseline in the same run:
 - ``adfemu serve --config fixtures/seed-emulator.json`` answers its first request (``/_emulator/health``) within
@@ -104,14 +105,20 @@ def azurite_alone() -> float:
             proc.communicate(timeout=60)
 
 
+def _program(checkout: Checkout, importtime: Path | None) -> tuple[list[str], dict[str, str]]:
+    """The ``adfemu`` program as installed in the checkout's environment (what a user runs), and its environment
+    (``python -X importtime`` through PYTHONPROFILEIMPORTTIME)."""
+    env = dict(os.environ, PYTHONPROFILEIMPORTTIME="1") if importtime else dict(os.environ)
+    return [str(Path(checkout.python).parent / "adfemu")], env
+
+
 def serve_first_answer(checkout: Checkout, importtime: Path | None = None) -> float:
     """Seconds from spawning ``adfemu serve`` to its first answer (Azurite included)."""
-    flags = ["-X", "importtime"] if importtime else []
+    program, env = _program(checkout, importtime)
     stderr = open(importtime, "w") if importtime else subprocess.DEVNULL
     began = time.perf_counter()
-    proc = subprocess.Popen([checkout.python, *flags, "-m", "adfemu.cli", "serve", "--config",
-                             "fixtures/seed-emulator.json"], cwd=checkout.root, stdout=subprocess.PIPE,
-                            stderr=stderr, text=True)
+    proc = subprocess.Popen([*program, "serve", "--config", "fixtures/seed-emulator.json"], cwd=checkout.root,
+                            stdout=subprocess.PIPE, stderr=stderr, text=True, env=env)
     try:
         url = _line(proc, r"listening on (\S+)")
         _poll(lambda: _answers(f"{url}/_emulator/health"))
@@ -124,13 +131,13 @@ def serve_first_answer(checkout: Checkout, importtime: Path | None = None) -> fl
 
 def run_seed(checkout: Checkout, importtime: Path | None = None) -> tuple[float, float]:
     """(seconds of the whole ``adfemu run`` process, seconds of the pipeline run as its record gives them)."""
-    flags = ["-X", "importtime"] if importtime else []
+    program, env = _program(checkout, importtime)
     with tempfile.TemporaryDirectory(prefix="adfemu-bench-") as folder:
         out = Path(folder, "run.json")
         began = time.perf_counter()
-        done = subprocess.run([checkout.python, *flags, "-m", "adfemu.cli", "run", "fixtures/seed-factory-corrected",
-                               "--pipeline", "LookupPipelineDemo", "--data", "fixtures/seed-data", "--quiet",
-                               "--output", str(out)], cwd=checkout.root, capture_output=True, text=True, timeout=300)
+        done = subprocess.run([*program, "run", "fixtures/seed-factory-corrected", "--pipeline", "LookupPipelineDemo",
+                               "--data", "fixtures/seed-data", "--quiet", "--output", str(out)], cwd=checkout.root,
+                              capture_output=True, text=True, timeout=300, env=env)
         wall = time.perf_counter() - began
         assert done.returncode == 0, done.stdout + done.stderr
         if importtime:

@@ -15,9 +15,6 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-import jwt
-from cryptography.hazmat.primitives.asymmetric import rsa
-
 from . import aad_errors as errors
 
 ARM_AUDIENCES = ("https://management.core.windows.net/", "https://management.core.windows.net",
@@ -78,6 +75,7 @@ class Directory:
     def _key(self) -> Any:
         with self._signing_lock:
             if self._signing is None:
+                from cryptography.hazmat.primitives.asymmetric import rsa
                 self._signing = rsa.generate_private_key(public_exponent=65537, key_size=2048)
             return self._signing
 
@@ -148,7 +146,7 @@ class Directory:
                   "aio": uuid.uuid4().hex, "appid": principal.client_id, "appidacr": "1", "idp": tenant.issuer,
                   "idtyp": "app", "oid": principal.object_id, "rh": "0.adfemu.", "sub": principal.object_id,
                   "tid": tenant.id, "uti": uuid.uuid4().hex[:22], "ver": "1.0", "xms_tcdt": now}
-        token = jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": self.key_id, "x5t": self.key_id})
+        token = _jwt().encode(claims, self._key, algorithm="RS256", headers={"kid": self.key_id, "x5t": self.key_id})
         with self._issued_lock:
             self._issued.append(token)
             self.secrets_version += 1
@@ -177,6 +175,7 @@ class Directory:
 
     def verify(self, token: str) -> dict | None:
         """The claims of a token this directory signed, or None; signature checked, times not (ARM reports those)."""
+        jwt = _jwt()
         try:
             return jwt.decode(token, self._key.public_key(), algorithms=["RS256"],
                               options={"verify_aud": False, "verify_exp": False, "verify_nbf": False,
@@ -201,6 +200,12 @@ class Directory:
         self._secrets = [p.secret for t in tenants for p in t.principals.values()]
 
     def jwks(self) -> dict:
-        key = jwt.algorithms.RSAAlgorithm.to_jwk(self._key.public_key(), as_dict=True)
+        key = _jwt().algorithms.RSAAlgorithm.to_jwk(self._key.public_key(), as_dict=True)
         return {"keys": [dict(key, kid=self.key_id, x5t=self.key_id, use="sig")]}
 
+
+def _jwt():
+    """PyJWT (and cryptography), imported for the first token: most runs never ask for one, and the two take a
+    tenth of the emulator's imports, which run beside Azurite's start and slow it."""
+    import jwt
+    return jwt

@@ -174,6 +174,7 @@ class Azurite:
     url: str | None = None
     preferred_port: int = 0  # tried first (e.g. the port of the previous run with --state), else a free one
     inherit_fds: tuple[int, ...] = ()  # descriptors Azurite keeps open for its life (the state folder's lock)
+    abandoned: threading.Event = field(default_factory=threading.Event, repr=False)  # a start in progress gives up
     _proc: subprocess.Popen | None = field(default=None, repr=False)
     _log: Path | None = field(default=None, repr=False)
     _workdir: tempfile.TemporaryDirectory | None = field(default=None, repr=False)
@@ -261,6 +262,8 @@ class Azurite:
                 raise AzuriteError(f"Azurite exited before listening: {_last([text])}")
             if time.monotonic() > deadline:
                 raise AzuriteError(f"Azurite did not report its port within {timeout:.0f}s: {_last([text])}")
+            if self.abandoned.is_set():  # stopped before it was ready (`adfemu serve` with a usage error)
+                raise AzuriteError("Azurite was stopped while it started")
             time.sleep(0.005)  # a small file read: polling often costs little and start-up waits less
 
     def stop(self, timeout: float = 10.0) -> None:
@@ -402,6 +405,7 @@ class Supervisor:
 
     def stop(self) -> None:
         self._stopping.set()
+        self.azurite.abandoned.set()
         if self._watchdog.is_alive():
             self._watchdog.join(timeout=10)
         if not self._thread.is_alive():

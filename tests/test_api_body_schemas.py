@@ -77,3 +77,24 @@ _JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow
 def test_the_fast_decider_agrees_with_the_explaining_validator(name, body):
     """Request bodies are decided by jsonschema-rs and explained by jsonschema: both must agree."""
     assert schemas.decider(name).is_valid(body) == (not list(schemas.validator(name).iter_errors(body)))
+
+
+def _property_names(node) -> set[str]:
+    if isinstance(node, dict):
+        names = set(node.get("properties", {})) if isinstance(node.get("properties"), dict) else set()
+        return names.union(*(_property_names(v) for v in node.values()))
+    return set().union(*(_property_names(v) for v in node)) if isinstance(node, list) else set()
+
+
+_CONFIG_KEYS = sorted(_property_names(json.loads((SCHEMA_DIR / "emulator-config.schema.json").read_text())))
+_CONFIG_LIKE = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+                            lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+                                st.sampled_from(_CONFIG_KEYS), inner, max_size=5), max_leaves=20)
+
+
+@settings(max_examples=300, deadline=None)
+@given(document=st.dictionaries(st.sampled_from(_CONFIG_KEYS), _CONFIG_LIKE, max_size=4))
+def test_configs_are_decided_as_the_explaining_validator_would(document):
+    """A config is decided by jsonschema-rs (a valid one never imports jsonschema) and explained by jsonschema."""
+    assert schemas.decider("emulator-config").is_valid(document) == \
+        (not list(schemas.validator("emulator-config").iter_errors(document)))

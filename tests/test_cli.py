@@ -15,7 +15,7 @@ from adfemu.emulator.azurite import answers
 
 from .conftest import FIXTURES
 
-ADFEMU = [sys.executable, "-m", "adfemu.cli"]
+ADFEMU = [sys.executable, "-m", "adfemu"]  # the `adfemu` program
 
 
 def _serve(*extra: str, source: tuple[str, ...] = ()) -> tuple[subprocess.Popen, dict[str, str]]:

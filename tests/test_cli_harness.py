@@ -10,7 +10,7 @@ from pathlib import Path
 from azure.storage.blob import BlobServiceClient
 
 ROOT = Path(__file__).resolve().parent.parent
-ADFEMU = [sys.executable, "-m", "adfemu.cli"]
+ADFEMU = [sys.executable, "-m", "adfemu"]  # the `adfemu` program
 FACTORIES = ROOT / "tests" / "factories"
 
 

@@ -20,7 +20,7 @@ import requests
 from .arm_helpers import SEED_SP, TENANT, TENANT_DOMAIN
 from .conftest import FIXTURES
 
-ADFEMU = [sys.executable, "-m", "adfemu.cli"]
+ADFEMU = [sys.executable, "-m", "adfemu"]  # the `adfemu` program
 SEED = str(FIXTURES / "seed-emulator.json")
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 30.0

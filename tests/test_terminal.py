@@ -15,7 +15,7 @@ import pytest
 from .helpers import deadline_poll
 
 ROOT = Path(__file__).resolve().parent.parent
-ADFEMU = [sys.executable, "-m", "adfemu.cli", "run"]
+ADFEMU = [sys.executable, "-m", "adfemu", "run"]  # the `adfemu` program
 PUBLISHED = ["fixtures/seed-factory", "--pipeline", "LookupPipelineDemo"]
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
@@ -80,7 +80,7 @@ def _wait_for(screen, wanted, timeout: float, history: bool = False) -> str:
 
 
 def _command(*args: str) -> str:
-    return " ".join([sys.executable, "-m", "adfemu.cli", "run", *args]) + "; echo ADFEMU-EXIT=$?"
+    return " ".join([sys.executable, "-m", "adfemu", "run", *args]) + "; echo ADFEMU-EXIT=$?"
 
 
 def test_live_view_shows_the_bes_job_while_it_is_polled(tmux, tmp_path):

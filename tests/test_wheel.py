@@ -60,7 +60,7 @@ def test_the_wheel_holds_one_top_level_package_with_every_module_and_data_file(w
     packages = {n.rsplit("/", 1)[0] for n in names if n.endswith(".py")}
     assert all(f"{p}/__init__.py" in names for p in packages)
     meta = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
-    assert "adfemu = adfemu.pytest_plugin" in meta and "adfemu = adfemu.cli:console" in meta
+    assert "adfemu = adfemu.pytest_plugin" in meta and "adfemu = adfemu.__main__:main" in meta
 
 
 @pytest.fixture(scope="module")

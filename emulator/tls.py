@@ -12,8 +12,6 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import trustme
-
 HOSTS = ("127.0.0.1", "::1", "localhost")
 
 
@@ -32,6 +30,8 @@ class LocalTls:
 def local_tls(ca_bundle: str | Path | None = None) -> LocalTls:
     """A new CA and a certificate for 127.0.0.1, ::1 and localhost; the CA is written to ``ca_bundle``
     (default: a new temporary folder, removed by ``cleanup``)."""
+    import trustme  # with --https only: its x509 imports would slow every start (they run beside Azurite's)
+
     ca = trustme.CA(organization_name="adfemu local CA")
     cert = ca.issue_cert(*HOSTS)
     owned = None

@@ -94,7 +94,7 @@ def _start_serving(config_path, factory_path, host, port, storage, https, ca_fil
         raise click.ClickException(f"invalid {'config' if config_path else 'factory'}:\n{exc}") from None
     try:
         return start_stack(config, host, port, storage, https=https, ca_bundle=ca_file, state=state,
-                           starting=starting), factory
+                           starting=starting, warm_up=False), factory
     except Exception as exc:  # AzuriteError, OSError: one line, no traceback
         raise click.ClickException(f"cannot start: {exc}") from None
 
@@ -121,6 +121,7 @@ def _serve_until_stopped(stack, factory, data, state) -> None:
         click.echo(f"dashboard: {stack.url}/_emulator/")
         click.echo(f"health: {stack.url}/_emulator/health   (Ctrl-C to stop)")
         sys.stdout.flush()
+        _warm_up(stack)
         while not stop.wait(0.5):
             pass
     except KeyboardInterrupt:
@@ -128,6 +129,14 @@ def _serve_until_stopped(stack, factory, data, state) -> None:
     finally:
         stack.close()
         click.echo("adfemu stopped")
+
+
+def _warm_up(stack) -> None:
+    """The built-in experiments' imports (numpy), once the emulator answers: beside Azurite's start they would
+    slow it, and a first job comes a moment later (it waits for them if it comes sooner). On this thread, not
+    one of its own (``experiments.warm_up`` says why)."""
+    from adfemu.emulator import experiments
+    experiments.warm_up(stack.emulator.config.document)
 
 
 def _upload(stack, factory, data: tuple[str, ...], accounts: dict[str, str]) -> None:

@@ -156,10 +156,12 @@ class Stack:
 
 def start_stack(config: Config, host: str = "127.0.0.1", port: int = 0, storage: str | None = None,
                 workers: int = 4, https: bool = False, ca_bundle: str | None = None,
-                state: str | None = None, starting: Starting | None = None) -> Stack:
+                state: str | None = None, starting: Starting | None = None, warm_up: bool = True) -> Stack:
     """``state``: a folder for the state (SQLite) and Azurite's blobs, restored from it when it has them.
     ``starting``: an Azurite already being started (``azurite.begin``) for the config's accounts; accounts it was
-    not given are added (a restart)."""
+    not given are added (a restart). ``warm_up``: import the built-in experiments (numpy) while Azurite starts;
+    `adfemu serve` does it once it answers instead (``experiments.warm_up``), as that import's CPU slows Azurite's
+    start on a small machine."""
     supervisor = starting.supervisor if starting is not None else None  # stopped below if anything fails
     tls, persistence = None, NOWHERE
     try:
@@ -186,7 +188,8 @@ def start_stack(config: Config, host: str = "127.0.0.1", port: int = 0, storage:
         tls = local_tls(ca_bundle) if https else None
         emulator.ca_bundle = str(tls.ca_bundle) if tls else None
         app = create_app(emulator)
-        experiments.warm_up(config.document)  # while Azurite starts
+        if warm_up:
+            experiments.warm_up(config.document)  # while Azurite starts
         if starting is not None:
             _storage_started(starting, store, config)
         server = EmulatorServer(app, host, port, tls=tls).start()

@@ -38,8 +38,6 @@ def _interrupt_on_first_answer(url: str) -> None:
 
 
 def main(path: str) -> None:
-    from adfemu.cli import main as cli  # the command's imports are part of the profile
-
     if path == "serve":
         port = _free_port()
         threading.Thread(target=_interrupt_on_first_answer, args=(f"http://127.0.0.1:{port}/_emulator/health",),
@@ -48,6 +46,9 @@ def main(path: str) -> None:
     else:
         argv = ["run", "fixtures/seed-factory-corrected", "--pipeline", "LookupPipelineDemo", "--data",
                 "fixtures/seed-data", "--quiet"]
+    from adfemu import _startup  # as the `adfemu` program (adfemu/__main__.py): Azurite first, then the imports
+    _startup.begin_early(argv)
+    from adfemu.cli import main as cli  # the command's imports are part of the profile
     try:
         cli.main(argv, prog_name="adfemu")
     except (SystemExit, KeyboardInterrupt):

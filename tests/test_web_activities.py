@@ -145,8 +145,11 @@ def test_msi_and_service_principal_get_tokens_from_the_emulated_azure_ad(adfemu,
 
 
 def test_web_against_the_emulator(adfemu, tmp_path):
+    """The cloud's login host reaches the emulated Azure AD. The tenant is the factory's managed identity's, which
+    provisioning registers because the activity authenticates with it (not left over from an earlier test)."""
     url = "https://login.microsoftonline.com/adfemu.onmicrosoft.com/v2.0/.well-known/openid-configuration"
-    result = _run(adfemu, tmp_path, _web("Discovery", url))
+    msi = {"type": "MSI", "resource": "https://management.azure.com/"}
+    result = _run(adfemu, tmp_path, _web("Discovery", url, authentication=msi))
     out = result.activity("Discovery").output
     assert result.status == "Succeeded", result.message
     assert out["token_endpoint"].endswith("/adfemu.onmicrosoft.com/oauth2/v2.0/token")

@@ -154,6 +154,16 @@ def _needs_node(executable: str) -> None:
         raise AzuriteError("Node.js is not installed (azurite-blob needs `node` on PATH; Node.js 20 or newer)")
 
 
+PRELOAD = Path(__file__).resolve().parent / "azurite_preload.cjs"  # defers Azurite's telemetry SDK (see the file)
+
+
+def node_options(existing: str, preload: Path = PRELOAD) -> str:
+    """NODE_OPTIONS for Azurite: the user's own, then ``--require`` of ``preload`` (quoted as Node.js parses
+    NODE_OPTIONS, so a path with spaces or quotes survives)."""
+    quoted = str(preload).replace("\\", "\\\\").replace('"', '\\"')
+    return f'{existing} --require "{quoted}"'.strip()
+
+
 def azurite_accounts_env(accounts: dict[str, str]) -> str:
     """AZURITE_ACCOUNTS value. The well-known dev account is kept: setting the variable removes it otherwise."""
     merged = {DEV_ACCOUNT: DEV_KEY, **accounts}
@@ -203,7 +213,8 @@ class Azurite:
         if self._workdir is None:
             self._workdir = tempfile.TemporaryDirectory(prefix="adfemu-azurite-")
         folder = self.location or self._workdir.name
-        env = dict(os.environ, AZURITE_ACCOUNTS=azurite_accounts_env(self.accounts))
+        env = dict(os.environ, AZURITE_ACCOUNTS=azurite_accounts_env(self.accounts),
+                   NODE_OPTIONS=node_options(os.environ.get("NODE_OPTIONS", "")))
         cmd = [exe, "--blobHost", "127.0.0.1", "--blobPort", str(self._port), "--location", folder,
                "--silent", "--disableTelemetry", "--skipApiVersionCheck"]
         if sys.platform.startswith("linux"):

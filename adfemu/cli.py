@@ -132,10 +132,11 @@ def _serve_until_stopped(stack, factory, data, state) -> None:
 
 
 def _warm_up(stack) -> None:
-    """The built-in experiments' imports (numpy), once the emulator answers: beside Azurite's start they would
-    slow it, and a first job comes a moment later (it waits for them if it comes sooner). On this thread, not
-    one of its own (``experiments.warm_up`` says why)."""
-    from adfemu.emulator import experiments
+    """The storage SDK's and the built-in experiments' imports (numpy), once the emulator answers: they would
+    delay its first answer and slow Azurite's start, and a first job comes a moment later (it waits for them if
+    it comes sooner). On this thread, not one of its own (``experiments.warm_up`` says why)."""
+    from adfemu.emulator import experiments, storage
+    storage.warm_up()
     experiments.warm_up(stack.emulator.config.document)
 
 

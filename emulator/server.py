@@ -25,7 +25,7 @@ from .config import Config
 from .limits import CHANNEL_TIMEOUT, CLEANUP_INTERVAL, CONNECTION_LIMIT, SERVER_MAX_BODY, WAITRESS_BUFFERS
 from .persistence import NOWHERE, Persistence, SqliteState
 from .restore import saved_config
-from .storage import BlobStore, parse_connection_string
+from .storage import BlobStore, parse_connection_string, warm_up as warm_up_storage
 from .tls import LocalTls, local_tls
 
 
@@ -159,9 +159,9 @@ def start_stack(config: Config, host: str = "127.0.0.1", port: int = 0, storage:
                 state: str | None = None, starting: Starting | None = None, warm_up: bool = True) -> Stack:
     """``state``: a folder for the state (SQLite) and Azurite's blobs, restored from it when it has them.
     ``starting``: an Azurite already being started (``azurite.begin``) for the config's accounts; accounts it was
-    not given are added (a restart). ``warm_up``: import the built-in experiments (numpy) while Azurite starts;
-    `adfemu serve` does it once it answers instead (``experiments.warm_up``), as that import's CPU slows Azurite's
-    start on a small machine."""
+    not given are added (a restart). ``warm_up``: import the storage SDK and the built-in experiments (numpy) while
+    Azurite starts; `adfemu serve` does it once it answers instead (``cli._warm_up``),
+    as neither is needed to answer and their CPU slows Azurite's start on a small machine."""
     supervisor = starting.supervisor if starting is not None else None  # stopped below if anything fails
     tls, persistence = None, NOWHERE
     try:
@@ -188,8 +188,9 @@ def start_stack(config: Config, host: str = "127.0.0.1", port: int = 0, storage:
         tls = local_tls(ca_bundle) if https else None
         emulator.ca_bundle = str(tls.ca_bundle) if tls else None
         app = create_app(emulator)
-        if warm_up:
-            experiments.warm_up(config.document)  # while Azurite starts
+        if warm_up:  # while Azurite starts
+            warm_up_storage()
+            experiments.warm_up(config.document)
         if starting is not None:
             _storage_started(starting, store, config)
         server = EmulatorServer(app, host, port, tls=tls).start()

@@ -5,6 +5,9 @@ Clients name blobs the way they would name them in Azure: a connection string pl
 ``https://acct.blob.core.windows.net/`` plus a SAS token (SAS mode). Every such address is
 mapped to the same account on the one Azurite the emulator uses (path-style URLs:
 ``http://127.0.0.1:<port>/<account>/<container>/<blob>``), so cloud names work unchanged.
+
+The storage SDK (azure-storage-blob, azure-core) is imported by the first blob operation (``sdk``), or by
+``warm_up``: its 0.3 s of imports need not delay `adfemu serve`'s first answer.
 """
 from __future__ import annotations
 
@@ -13,16 +16,19 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, unquote, urlsplit
-
-from azure.core.exceptions import AzureError, HttpResponseError, ResourceExistsError, ResourceNotFoundError
-from azure.storage.blob import BlobClient, BlobSasPermissions, BlobServiceClient, LinearRetry, generate_blob_sas
 
 from adfemu.schemas import connection_strings
 
 from . import errors, names
 from .limits import short
 from .secrets import learn
+
+if TYPE_CHECKING:
+    from azure.core.exceptions import HttpResponseError
+    from azure.storage.blob import BlobClient
 
 SAS_LIFETIME = timedelta(hours=24)
 UNSENDABLE = "The blob address contains characters that cannot be sent to storage"
@@ -31,9 +37,34 @@ UNSENDABLE = "The blob address contains characters that cannot be sent to storag
 # a storage being restarted), and a storage that accepts but never answers is given up after READ_TIMEOUT.
 CONNECT_TIMEOUT = 2.0
 READ_TIMEOUT = 15.0
-CLIENT_OPTIONS = {"connection_timeout": CONNECT_TIMEOUT, "read_timeout": READ_TIMEOUT,
-                  "retry_policy": LinearRetry(backoff=0.3, retry_total=1, random_jitter_range=0)}
 RECENT_WRITES = 64  # blobs remembered to check, after a storage restart, that they are still there
+
+
+_SDK: SimpleNamespace | None = None
+_SDK_IMPORT = threading.Lock()  # one thread imports it; one at first use meanwhile waits for that import
+
+
+def sdk() -> SimpleNamespace:
+    """The storage SDK's names used here, and the clients' options, imported on first use."""
+    global _SDK
+    if _SDK is not None:
+        return _SDK
+    with _SDK_IMPORT:
+        if _SDK is None:
+            from azure.core import exceptions
+            from azure.storage import blob
+            options = {"connection_timeout": CONNECT_TIMEOUT, "read_timeout": READ_TIMEOUT,
+                       "retry_policy": blob.LinearRetry(backoff=0.3, retry_total=1, random_jitter_range=0)}
+            _SDK = SimpleNamespace(blob=blob, client_options=options, AzureError=exceptions.AzureError,
+                                   HttpResponseError=exceptions.HttpResponseError,
+                                   ResourceExistsError=exceptions.ResourceExistsError,
+                                   ResourceNotFoundError=exceptions.ResourceNotFoundError)
+        return _SDK
+
+
+def warm_up() -> None:
+    """Import the storage SDK now, before a first blob operation needs it."""
+    sdk()
 
 
 class StorageUnavailable(RuntimeError):
@@ -131,12 +162,18 @@ class BlobStore:
         return self.account_url(account) + "/"
 
     def _client(self, address: BlobAddress) -> BlobClient:
+        BlobClient, options = sdk().blob.BlobClient, sdk().client_options
         if address.account_key:
             return BlobClient(self.account_url(address.account), address.container, address.blob,
                               credential={"account_name": address.account, "account_key": address.account_key},
-                              **CLIENT_OPTIONS)
+                              **options)
         url = f"{self.account_url(address.account)}/{address.relative_location}"
-        return BlobClient.from_blob_url(url + (f"?{address.sas}" if address.sas else ""), **CLIENT_OPTIONS)
+        return BlobClient.from_blob_url(url + (f"?{address.sas}" if address.sas else ""), **options)
+
+    def _service(self, account: str, key: str):
+        return sdk().blob.BlobServiceClient(self.account_url(account),
+                                            credential={"account_name": account, "account_key": key},
+                                            **sdk().client_options)
 
     def _unavailable(self, exc: BaseException) -> StorageUnavailable:
         return StorageUnavailable.failed(self.azurite_url, exc)
@@ -144,29 +181,31 @@ class BlobStore:
     def read(self, address: BlobAddress, shown_as: str) -> bytes:
         """Blob bytes; a missing or unreadable blob is the catalogue's BlobNotFound naming ``shown_as``."""
         self._injected("read")
+        failure = sdk()
         try:
             return self._client(address).download_blob().readall()
-        except ResourceNotFoundError:
+        except failure.ResourceNotFoundError:
             raise errors.BlobNotFound(shown_as, "The specified blob does not exist")
-        except HttpResponseError as exc:
+        except failure.HttpResponseError as exc:
             raise errors.BlobNotFound(shown_as, _storage_message(exc))
         except UnicodeError:
             raise errors.BlobNotFound(shown_as, UNSENDABLE) from None
-        except AzureError as exc:
+        except failure.AzureError as exc:
             raise self._unavailable(exc) from None
 
     def exists(self, address: BlobAddress, shown_as: str) -> None:
         """Raise BlobNotFound unless the blob can be read with the given credential."""
         self._injected("exists")
+        failure = sdk()
         try:
             self._client(address).get_blob_properties()
-        except ResourceNotFoundError:
+        except failure.ResourceNotFoundError:
             raise errors.BlobNotFound(shown_as, "The specified blob does not exist")
-        except HttpResponseError as exc:
+        except failure.HttpResponseError as exc:
             raise errors.BlobNotFound(shown_as, _storage_message(exc))
         except UnicodeError:
             raise errors.BlobNotFound(shown_as, UNSENDABLE) from None
-        except AzureError as exc:
+        except failure.AzureError as exc:
             raise self._unavailable(exc) from None
 
     def write(self, address: BlobAddress, data: bytes) -> None:
@@ -174,22 +213,20 @@ class BlobStore:
         Names that break Azure's rules are refused before anything is sent."""
         check_names(address.container, address.blob)
         self._injected("write")
+        failure = sdk()
         try:
             if address.account_key:
-                service = BlobServiceClient(self.account_url(address.account),
-                                            credential={"account_name": address.account,
-                                                        "account_key": address.account_key}, **CLIENT_OPTIONS)
                 try:
-                    service.create_container(address.container)
-                except ResourceExistsError:
+                    self._service(address.account, address.account_key).create_container(address.container)
+                except failure.ResourceExistsError:
                     pass
             self._client(address).upload_blob(data, overwrite=True)
             self._written.append((time.time(), address))
-        except HttpResponseError as exc:
+        except failure.HttpResponseError as exc:
             raise errors.BlobNotFound(address.relative_location, _storage_message(exc)) from None
         except UnicodeError:
             raise errors.BlobNotFound(address.relative_location, UNSENDABLE) from None
-        except AzureError as exc:
+        except failure.AzureError as exc:
             raise self._unavailable(exc) from None
 
     def read_sas(self, address: BlobAddress) -> str | None:
@@ -197,21 +234,21 @@ class BlobStore:
         key = address.account_key or self.key_of(address.account)
         if key is None:
             return f"?{address.sas}" if address.sas else None
-        token = generate_blob_sas(address.account, address.container, address.blob, account_key=key,
-                                  permission=BlobSasPermissions(read=True),
-                                  expiry=datetime.now(timezone.utc) + SAS_LIFETIME)
+        blob = sdk().blob
+        token = blob.generate_blob_sas(address.account, address.container, address.blob, account_key=key,
+                                       permission=blob.BlobSasPermissions(read=True),
+                                       expiry=datetime.now(timezone.utc) + SAS_LIFETIME)
         learn(unquote(parse_qs(token).get("sig", [""])[0] if "sig=" in token else ""))  # masked in any encoding
         return f"?{token}"
 
     def accepts(self, account: str, key: str) -> bool:
         """True when the storage knows ``account`` with ``key`` (one container listing)."""
-        service = BlobServiceClient(self.account_url(account), credential={"account_name": account, "account_key": key},
-                                    **CLIENT_OPTIONS)
+        failure = sdk()
         try:
-            next(iter(service.list_containers(results_per_page=1)), None)
-        except HttpResponseError:
+            next(iter(self._service(account, key).list_containers(results_per_page=1)), None)
+        except failure.HttpResponseError:
             return False
-        except AzureError as exc:
+        except failure.AzureError as exc:
             raise self._unavailable(exc) from None
         return True
 

@@ -6,23 +6,26 @@ and the semantic checks see. ``strict=True`` checks the documents against the sp
 
 Speed: ``jsonschema-rs`` (Rust) decides whether a document is valid, about a hundred times faster than the
 pure-Python ``jsonschema``; only a document that fails is validated again with ``jsonschema``, whose errors
-give the messages (so they read as they always did). Each ``jsonschema-rs`` validator is compiled with only
-the ``$defs`` its root reaches, on first use.
+give the messages (so they read as they always did), and is imported only then (0.1 s of imports that
+`adfemu run` of a valid factory does without). Each ``jsonschema-rs`` validator is compiled with only the
+``$defs`` its root reaches, on first use.
 """
 from __future__ import annotations
 
 import json
 from functools import lru_cache
 from importlib import resources
+from typing import TYPE_CHECKING
 
 import jsonschema_rs
-from jsonschema import Draft202012Validator, validators
-from jsonschema.exceptions import ValidationError
-from referencing import Registry, Resource
 
 from . import checks, pointers
 from .entities import Entity, Factory, Finding
 from .lenient import Canonical, Walker
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
+    from referencing import Registry
 
 SCHEMA_ID = "https://adfemu.local/schemas/adf.schema.json"
 RESOURCE_DEFS = {"pipeline": "PipelineResource", "linkedService": "LinkedServiceResource",
@@ -34,9 +37,6 @@ RESOURCE_DEFS = {"pipeline": "PipelineResource", "linkedService": "LinkedService
 # What ADF accepts although the spec requires it (seen in real factories): (definition of the object, missing property)
 TOLERATED_MISSING = {("TumblingWindowTrigger", "pipeline"), ("Pipeline", "activities")}
 
-# L4: the spec's minimum/maximum are reported by the lenient walker as warnings, not enforced
-_LenientValidator = validators.extend(Draft202012Validator, {"minimum": None, "maximum": None})
-
 
 @lru_cache(maxsize=1)
 def adf_schema() -> dict:
@@ -45,19 +45,28 @@ def adf_schema() -> dict:
 
 @lru_cache(maxsize=1)
 def _registry() -> Registry:
+    from referencing import Registry, Resource
     return Registry().with_resource(SCHEMA_ID, Resource.from_contents(adf_schema()))
 
 
 @lru_cache(maxsize=None)
 def _validator(definition: str, strict: bool):
-    cls = Draft202012Validator if strict else _LenientValidator
-    return cls({"$ref": f"{SCHEMA_ID}#/$defs/{definition}"}, registry=_registry())
+    """The validator that explains a document ``_decider`` refused."""
+    return _validator_class(strict)({"$ref": f"{SCHEMA_ID}#/$defs/{definition}"}, registry=_registry())
+
+
+@lru_cache(maxsize=2)
+def _validator_class(strict: bool):
+    """L4, lenient: the spec's minimum/maximum are reported by the lenient walker as warnings, not enforced."""
+    from jsonschema import Draft202012Validator, validators
+    lenient = {"minimum": None, "maximum": None}
+    return Draft202012Validator if strict else validators.extend(Draft202012Validator, lenient)
 
 
 @lru_cache(maxsize=None)
 def _decider(definition: str, strict: bool) -> jsonschema_rs.Draft202012Validator:
     """The fast validity check of one resource definition: its reachable ``$defs`` only (compiling the whole
-    spec costs ~70 ms per validator); in lenient mode without ``minimum``/``maximum``, as ``_LenientValidator``."""
+    spec costs ~70 ms per validator); in lenient mode without ``minimum``/``maximum``, as ``_validator``'s."""
     defs = _reachable(definition)
     if not strict:
         defs = _without_bounds(defs)

@@ -159,7 +159,10 @@ PRELOAD = Path(__file__).resolve().parent / "azurite_preload.cjs"  # defers Azur
 
 def node_options(existing: str, preload: Path = PRELOAD) -> str:
     """NODE_OPTIONS for Azurite: the user's own, then ``--require`` of ``preload`` (quoted as Node.js parses
-    NODE_OPTIONS, so a path with spaces or quotes survives)."""
+    NODE_OPTIONS, so a path with spaces or quotes survives). Without the file (a broken install), Azurite starts
+    as it would alone: node refuses to start with a ``--require`` it cannot find."""
+    if not preload.is_file():
+        return existing
     quoted = str(preload).replace("\\", "\\\\").replace('"', '\\"')
     return f'{existing} --require "{quoted}"'.strip()
 

@@ -19,6 +19,7 @@ from adfemu import _startup
 from adfemu.cli import main
 
 from .conftest import FIXTURES
+from .helpers import child_processes
 
 PROGRAM = [sys.executable, "-m", "adfemu"]
 
@@ -69,13 +70,6 @@ def test_begins_azurite_before_click_is_imported():
     assert re.fullmatch(r"True http://127\.0\.0\.1:\d+\n", done.stdout)
 
 
-def _children(pid: int) -> list[int]:
-    found = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        found += [int(child) for child in (task / "children").read_text().split()]
-    return found
-
-
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_serve_uses_the_azurite_it_began_with_the_factory_accounts(tmp_path):
     env = dict(os.environ, TMPDIR=str(tmp_path))  # where Azurite's folder goes: one per Azurite started
@@ -90,7 +84,7 @@ def test_serve_uses_the_azurite_it_began_with_the_factory_accounts(tmp_path):
                 break
         with urllib.request.urlopen(f"{banner['url']}/_emulator/health", timeout=5) as answer:
             storage = json.loads(answer.read())["storage"]
-        assert _children(proc.pid) == [storage["pid"]] and storage["restarts"] == 0
+        assert child_processes(proc.pid) == [storage["pid"]] and storage["restarts"] == 0
         assert len(list(tmp_path.glob("adfemu-azurite-*"))) == 1
         blobs = BlobServiceClient.from_connection_string(banner["retrainstore"])
         blobs.create_container("early").upload_blob("a.txt", b"kept")

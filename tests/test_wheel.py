@@ -54,7 +54,7 @@ def test_the_wheel_holds_one_top_level_package_with_every_module_and_data_file(w
     assert {n.split("/")[0] for n in names} == {"adfemu", wheel.name.split("-py3")[0] + ".dist-info"}
     expected = {f"{MAPPED[top]}/{p.relative_to(ROOT / top).as_posix()}"
                 for top in SOURCES for p in (ROOT / top).rglob("*")
-                if p.is_file() and p.suffix in (".py", ".json", ".typed") and "__pycache__" not in p.parts}
+                if p.is_file() and p.suffix in (".py", ".json", ".typed", ".cjs") and "__pycache__" not in p.parts}
     missing = sorted(expected - set(names))
     assert not missing, f"files the wheel forgot (list the subpackage or the data file in pyproject.toml): {missing}"
     packages = {n.rsplit("/", 1)[0] for n in names if n.endswith(".py")}

@@ -12,23 +12,25 @@ const Module = require("module");
 const LAZY = new Set(["applicationinsights"]);
 const load = Module._load;
 
-Module._load = function (request, parent, isMain) {
-  if (!LAZY.has(request)) {
-    return load.apply(this, arguments);
-  }
-  let real;
-  const loaded = () => (real ??= load.call(Module, request, parent, isMain));
-  return new Proxy({}, {
-    get: (_, key) => Reflect.get(loaded(), key),
-    set: (_, key, value) => Reflect.set(loaded(), key, value),
-    has: (_, key) => Reflect.has(loaded(), key),
-    deleteProperty: (_, key) => Reflect.deleteProperty(loaded(), key),
-    ownKeys: () => Reflect.ownKeys(loaded()),
-    // reported configurable: a Proxy may not report a property its (empty) target lacks as non-configurable
-    getOwnPropertyDescriptor: (_, key) => {
-      const found = Reflect.getOwnPropertyDescriptor(loaded(), key);
-      return found && { ...found, configurable: true };
-    },
-    getPrototypeOf: () => Reflect.getPrototypeOf(loaded()),
-  });
-};
+if (typeof load === "function") {  // a Node.js without this hook point starts Azurite as it is
+  Module._load = function (request, parent, isMain) {
+    if (!LAZY.has(request)) {
+      return load.apply(this, arguments);
+    }
+    let real;
+    const loaded = () => (real ??= load.call(Module, request, parent, isMain));
+    return new Proxy({}, {
+      get: (_, key) => Reflect.get(loaded(), key),
+      set: (_, key, value) => Reflect.set(loaded(), key, value),
+      has: (_, key) => Reflect.has(loaded(), key),
+      deleteProperty: (_, key) => Reflect.deleteProperty(loaded(), key),
+      ownKeys: () => Reflect.ownKeys(loaded()),
+      // reported configurable: a Proxy may not report a property its (empty) target lacks as non-configurable
+      getOwnPropertyDescriptor: (_, key) => {
+        const found = Reflect.getOwnPropertyDescriptor(loaded(), key);
+        return found && { ...found, configurable: true };
+      },
+      getPrototypeOf: () => Reflect.getPrototypeOf(loaded()),
+    });
+  };
+}

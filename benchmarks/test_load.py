@@ -30,7 +30,8 @@ import requests
 from azure.storage.blob import BlobServiceClient
 
 from adfemu.emulator.azurite import DEV_ACCOUNT, DEV_KEY
-from tests.helpers import PREDICTIVE, PREDICTIVE_KEY, SCORE_CSV, TRAIN_CSV, TRAINING, TRAINING_KEY, WS, csv_rows
+from tests.helpers import PREDICTIVE, PREDICTIVE_KEY, SCORE_CSV, TRAIN_CSV, TRAINING, TRAINING_KEY, WS, csv_rows, \
+    memory, settled_memory
 
 ROOT = Path(__file__).resolve().parent.parent
 SMOKE = bool(os.environ.get("ADFEMU_BENCH_SMOKE"))  # the smoke run in `make test`: the same code, small counts
@@ -83,27 +84,6 @@ class Served:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(10)
-
-
-def memory(pid: int | None) -> dict[str, float]:
-    """Current (VmRSS) and peak (VmHWM) resident memory in MiB."""
-    if pid is None:
-        return {"rss": float("nan"), "peak": float("nan")}
-    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
-    return {"rss": int(fields["VmRSS"].split()[0]) / 1024, "peak": int(fields["VmHWM"].split()[0]) / 1024}
-
-
-def settled_memory(pid: int, still: float = 1.0, timeout: float = 60.0) -> dict[str, float]:
-    """``memory`` once the resident size has not changed for ``still`` seconds: `adfemu serve` imports the storage
-    SDK and numpy just after it answers, and idle means after that."""
-    end = time.monotonic() + timeout
-    last, since = memory(pid), time.monotonic()
-    while time.monotonic() - since < still and time.monotonic() < end:
-        time.sleep(0.1)
-        now = memory(pid)
-        if now["rss"] != last["rss"]:
-            last, since = now, time.monotonic()
-    return last
 
 
 @pytest.fixture(scope="module")

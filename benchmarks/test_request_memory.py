@@ -25,7 +25,7 @@ import requests
 from adfemu.emulator.limits import MAX_REQUEST_BYTES
 from tests.arm_helpers import SEED_SP, ws_id
 from tests.helpers import PREDICTIVE, PREDICTIVE_KEY, SCORE_CSV, TRAINING, TRAINING_KEY, UPDATABLE_NAME, WS, \
-    WS_TOKEN, csv_rows
+    WS_TOKEN, csv_rows, settled_memory
 
 ROOT = Path(__file__).resolve().parent.parent
 MIB = 1 << 20
@@ -49,6 +49,7 @@ def serve(azurite):
         if line.startswith("health:"):
             break
     try:
+        settled_memory(proc.pid)  # after the imports it makes once it answers
         yield proc.pid, url
     finally:
         proc.send_signal(signal.SIGTERM)

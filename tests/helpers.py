@@ -175,3 +175,26 @@ def child_processes(pid: int) -> list[int]:
     for task in Path(f"/proc/{pid}/task").iterdir():
         found += [int(child) for child in (task / "children").read_text().split()]
     return found
+
+
+def memory(pid: int | None) -> dict[str, float]:
+    """Current (VmRSS) and peak (VmHWM) resident memory of a process in MiB."""
+    if pid is None:
+        return {"rss": float("nan"), "peak": float("nan")}
+    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    return {"rss": int(fields["VmRSS"].split()[0]) / 1024, "peak": int(fields["VmHWM"].split()[0]) / 1024}
+
+
+def settled_memory(pid: int, still: float = 1.0, timeout: float = 60.0) -> dict[str, float]:
+    """``memory`` once the resident size has not changed for ``still`` seconds: `adfemu serve` imports the storage
+    SDK and numpy just after it answers, and idle means after that."""
+    seen = {"last": memory(pid), "since": time.monotonic()}
+
+    def settled() -> bool:
+        now = memory(pid)
+        if now["rss"] != seen["last"]["rss"]:
+            seen.update(last=now, since=time.monotonic())
+        return time.monotonic() - seen["since"] >= still
+
+    deadline_poll(settled, timeout=timeout, interval=0.1)
+    return seen["last"]

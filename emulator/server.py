@@ -160,8 +160,8 @@ def start_stack(config: Config, host: str = "127.0.0.1", port: int = 0, storage:
     """``state``: a folder for the state (SQLite) and Azurite's blobs, restored from it when it has them.
     ``starting``: an Azurite already being started (``azurite.begin``) for the config's accounts; accounts it was
     not given are added (a restart). ``warm_up``: import the storage SDK and the built-in experiments (numpy) while
-    Azurite starts; `adfemu serve` does it once it answers instead (``cli._warm_up``),
-    as neither is needed to answer and their CPU slows Azurite's start on a small machine."""
+    Azurite starts; `adfemu serve` does it once it answers instead (``cli._warm_up``), as neither is needed to
+    answer and their CPU slows Azurite's start on a small machine."""
     supervisor = starting.supervisor if starting is not None else None  # stopped below if anything fails
     tls, persistence = None, NOWHERE
     try:

@@ -162,18 +162,21 @@ class BlobStore:
         return self.account_url(account) + "/"
 
     def _client(self, address: BlobAddress) -> BlobClient:
-        BlobClient, options = sdk().blob.BlobClient, sdk().client_options
+        azure = sdk()
         if address.account_key:
-            return BlobClient(self.account_url(address.account), address.container, address.blob,
-                              credential={"account_name": address.account, "account_key": address.account_key},
-                              **options)
+            return azure.blob.BlobClient(self.account_url(address.account), address.container, address.blob,
+                                         credential={"account_name": address.account,
+                                                     "account_key": address.account_key},
+                                         **azure.client_options)
         url = f"{self.account_url(address.account)}/{address.relative_location}"
-        return BlobClient.from_blob_url(url + (f"?{address.sas}" if address.sas else ""), **options)
+        return azure.blob.BlobClient.from_blob_url(url + (f"?{address.sas}" if address.sas else ""),
+                                                   **azure.client_options)
 
     def _service(self, account: str, key: str):
-        return sdk().blob.BlobServiceClient(self.account_url(account),
+        azure = sdk()
+        return azure.blob.BlobServiceClient(self.account_url(account),
                                             credential={"account_name": account, "account_key": key},
-                                            **sdk().client_options)
+                                            **azure.client_options)
 
     def _unavailable(self, exc: BaseException) -> StorageUnavailable:
         return StorageUnavailable.failed(self.azurite_url, exc)
@@ -181,31 +184,31 @@ class BlobStore:
     def read(self, address: BlobAddress, shown_as: str) -> bytes:
         """Blob bytes; a missing or unreadable blob is the catalogue's BlobNotFound naming ``shown_as``."""
         self._injected("read")
-        failure = sdk()
+        azure = sdk()
         try:
             return self._client(address).download_blob().readall()
-        except failure.ResourceNotFoundError:
+        except azure.ResourceNotFoundError:
             raise errors.BlobNotFound(shown_as, "The specified blob does not exist")
-        except failure.HttpResponseError as exc:
+        except azure.HttpResponseError as exc:
             raise errors.BlobNotFound(shown_as, _storage_message(exc))
         except UnicodeError:
             raise errors.BlobNotFound(shown_as, UNSENDABLE) from None
-        except failure.AzureError as exc:
+        except azure.AzureError as exc:
             raise self._unavailable(exc) from None
 
     def exists(self, address: BlobAddress, shown_as: str) -> None:
         """Raise BlobNotFound unless the blob can be read with the given credential."""
         self._injected("exists")
-        failure = sdk()
+        azure = sdk()
         try:
             self._client(address).get_blob_properties()
-        except failure.ResourceNotFoundError:
+        except azure.ResourceNotFoundError:
             raise errors.BlobNotFound(shown_as, "The specified blob does not exist")
-        except failure.HttpResponseError as exc:
+        except azure.HttpResponseError as exc:
             raise errors.BlobNotFound(shown_as, _storage_message(exc))
         except UnicodeError:
             raise errors.BlobNotFound(shown_as, UNSENDABLE) from None
-        except failure.AzureError as exc:
+        except azure.AzureError as exc:
             raise self._unavailable(exc) from None
 
     def write(self, address: BlobAddress, data: bytes) -> None:
@@ -213,20 +216,20 @@ class BlobStore:
         Names that break Azure's rules are refused before anything is sent."""
         check_names(address.container, address.blob)
         self._injected("write")
-        failure = sdk()
+        azure = sdk()
         try:
             if address.account_key:
                 try:
                     self._service(address.account, address.account_key).create_container(address.container)
-                except failure.ResourceExistsError:
+                except azure.ResourceExistsError:
                     pass
             self._client(address).upload_blob(data, overwrite=True)
             self._written.append((time.time(), address))
-        except failure.HttpResponseError as exc:
+        except azure.HttpResponseError as exc:
             raise errors.BlobNotFound(address.relative_location, _storage_message(exc)) from None
         except UnicodeError:
             raise errors.BlobNotFound(address.relative_location, UNSENDABLE) from None
-        except failure.AzureError as exc:
+        except azure.AzureError as exc:
             raise self._unavailable(exc) from None
 
     def read_sas(self, address: BlobAddress) -> str | None:
@@ -243,12 +246,12 @@ class BlobStore:
 
     def accepts(self, account: str, key: str) -> bool:
         """True when the storage knows ``account`` with ``key`` (one container listing)."""
-        failure = sdk()
+        azure = sdk()
         try:
             next(iter(self._service(account, key).list_containers(results_per_page=1)), None)
-        except failure.HttpResponseError:
+        except azure.HttpResponseError:
             return False
-        except failure.AzureError as exc:
+        except azure.AzureError as exc:
             raise self._unavailable(exc) from None
         return True
 
